@@ -1,0 +1,73 @@
+"""Settings: every knob of the host, with its default and help, in one table."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+def _setting(default: Any, help: str) -> Any:
+    """A dataclass field that carries its help text."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one host process is configured; environment variables `WASMHOST_<NAME>` override."""
+
+    db: Path = _setting(Path("wasmhost.db"), "SQLite database file holding every project.")
+    base_domain: str = _setting(
+        "localhost", "Requests to {project}.{base_domain} go to that project's worker."
+    )
+    cache_dir: Path | None = _setting(
+        None, "Where compiled components are cached (default: beside the database)."
+    )
+    token: str | None = _setting(
+        None, "Bearer token for the deploy API; without one the API is disabled."
+    )
+    cpu_deadline_ms: int = _setting(1000, "How long a guest may run per request.")
+    memory_limit_mb: int = _setting(128, "Linear memory a guest may use per request.")
+    max_request_mb: int = _setting(32, "Largest request body passed to a guest.")
+    max_response_mb: int = _setting(64, "Largest body a guest may build in the host.")
+    max_output_kb: int = _setting(64, "Guest stdout/stderr kept in the log per request.")
+    max_upload_mb: int = _setting(512, "Largest deploy upload the deploy API accepts.")
+    max_file_mb: int = _setting(25, "Largest single asset file in a deployment.")
+    max_files: int = _setting(20_000, "Most asset files in one deployment.")
+    compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
+
+    @property
+    def compiled_dir(self) -> Path:
+        """The directory for serialized compiled components."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        return self.db.parent / (self.db.name + ".cache")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then `WASMHOST_*` variables, then explicit (non-None) overrides."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get("WASMHOST_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    """Turn an environment string into the field's type."""
+    if f.type in ("int", int):
+        return int(raw)
+    if "Path" in str(f.type):
+        return Path(raw)
+    return raw
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    """Each setting's name, default and help (for `--help` text and the docs test)."""
+    return [(f.name, f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]

@@ -1,0 +1,41 @@
+"""Domain errors, raised deep in the host and mapped to HTTP in one place (`host.web.errors`)."""
+
+
+class WasmhostError(Exception):
+    """Base of every error the host raises on purpose."""
+
+
+class DeployError(WasmhostError):
+    """A deployment was refused; nothing of it was kept."""
+
+
+class InvalidWorker(DeployError):
+    """The uploaded component does not compile or does not implement the world."""
+
+
+class ProjectNotFound(WasmhostError):
+    """No project is deployed under that id."""
+
+
+class InvalidProjectId(WasmhostError):
+    """A project id is not of the form `[a-z0-9][a-z0-9-]{0,62}`."""
+
+
+class GuestError(WasmhostError):
+    """The guest failed while handling a request; details go to the log only."""
+
+
+class GuestTrapped(GuestError):
+    """The guest trapped: an uncaught exception, an abort or a bad memory access."""
+
+
+class GuestTimedOut(GuestError):
+    """The guest ran past its CPU deadline."""
+
+
+class GuestBadResponse(GuestError):
+    """The guest returned a response the host cannot send (bad status, header or body)."""
+
+
+class RequestTooLarge(WasmhostError):
+    """The request body is larger than the host accepts."""

@@ -1,0 +1,46 @@
+"""Guest stdout/stderr: captured per request, capped, and written to the host's log."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("wasmhost.guest")
+
+
+class GuestOutput:
+    """Collects what one request's guest prints, up to `limit` bytes per stream."""
+
+    def __init__(self, project_id: str, limit: int) -> None:
+        self.project_id = project_id
+        self._limit = limit
+        self._streams: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+        self._dropped: dict[str, int] = {"stdout": 0, "stderr": 0}
+
+    def writer(self, stream: str) -> object:
+        """The callback WASI calls with each write to `stream`."""
+
+        def write(data: bytes) -> int:
+            kept = self._streams[stream]
+            room = max(0, self._limit - len(kept))
+            kept += data[:room]
+            self._dropped[stream] += len(data) - min(room, len(data))
+            return len(data)
+
+        return write
+
+    def text(self, stream: str) -> str:
+        """What the guest wrote to `stream` (within the cap), decoded leniently."""
+        return self._streams[stream].decode("utf-8", "replace")
+
+    def flush(self) -> None:
+        """Write the captured output to the log, one record per line, tagged with the project."""
+        for stream, level in (("stdout", logging.INFO), ("stderr", logging.WARNING)):
+            for line in self.text(stream).splitlines():
+                log.log(level, "[%s] %s: %s", self.project_id, stream, line)
+            if self._dropped[stream]:
+                log.warning(
+                    "[%s] %s: %d more bytes dropped (max_output_kb)",
+                    self.project_id,
+                    stream,
+                    self._dropped[stream],
+                )

@@ -1,0 +1,54 @@
+"""WIT values: the request and response records as wasmtime-py passes them.
+
+wasmtime-py lowers a record from any object with the right attributes, and represents
+our `body` variant untagged (its cases have distinct Python types): `empty` is None,
+`bytes` is `bytes`, `host` is an `int` handle. `Variant` objects are accepted as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wasmtime.component import Variant
+
+Headers = list[tuple[str, str]]
+Body = None | bytes | int
+
+
+@dataclass(slots=True)
+class WitRequest:
+    """The `request` record."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: Body
+
+
+@dataclass(slots=True)
+class WitResponse:
+    """The `response` record."""
+
+    status: int
+    headers: Headers
+    body: Body
+
+
+def body_from_wit(value: Any) -> Body:
+    """Normalise a lifted `body` variant to None, bytes or an int handle."""
+    if isinstance(value, Variant):
+        return None if value.tag == "empty" else value.payload
+    if value is None or isinstance(value, bytes | int):
+        return value
+    raise TypeError(f"not a body variant: {type(value).__name__}")
+
+
+def request_from_wit(value: Any) -> WitRequest:
+    """A lifted `request` record as a WitRequest."""
+    return WitRequest(value.method, value.url, list(value.headers), body_from_wit(value.body))
+
+
+def response_from_wit(value: Any) -> WitResponse:
+    """A lifted `response` record as a WitResponse."""
+    return WitResponse(value.status, list(value.headers), body_from_wit(value.body))

@@ -1,0 +1,74 @@
+"""The WIT world a guest must implement, and the check that a component does."""
+
+from __future__ import annotations
+
+from wasmtime import Engine, WasmtimeError
+from wasmtime.component import Component, ComponentInstanceType, ExportIndex, FuncType
+
+from host.errors import InvalidWorker
+
+PACKAGE = "wasmhost:worker"
+VERSION = "0.1.0"
+HANDLER = f"{PACKAGE}/handler@{VERSION}"
+ASSETS = f"{PACKAGE}/assets@{VERSION}"
+BODIES = f"{PACKAGE}/bodies@{VERSION}"
+TYPES = f"{PACKAGE}/types@{VERSION}"
+PROVIDED = {ASSETS, BODIES, TYPES}
+COMPONENT_MAGIC = b"\0asm\x0d\x00\x01\x00"
+MODULE_MAGIC = b"\0asm\x01\x00\x00\x00"
+
+
+def check_binary(wasm: bytes) -> None:
+    """Refuse anything that is not a WebAssembly component binary, before compiling it."""
+    if wasm.startswith(MODULE_MAGIC):
+        raise InvalidWorker(
+            "the worker is a core WebAssembly module, not a component: build it with"
+            " scripts/build-guest (componentize-py or componentize-js)"
+        )
+    if not wasm.startswith(COMPONENT_MAGIC):
+        raise InvalidWorker("the worker is not a WebAssembly component (bad magic bytes)")
+
+
+def compile_component(engine: Engine, wasm: bytes) -> Component:
+    """Compile a component binary, turning wasmtime's refusal into InvalidWorker."""
+    check_binary(wasm)
+    try:
+        return Component(engine, wasm)
+    except WasmtimeError as error:
+        raise InvalidWorker(f"the worker does not compile: {error_summary(error)}") from None
+
+
+def fetch_export(engine: Engine, component: Component) -> ExportIndex:
+    """Check the component implements the world; return the index of its `fetch` export."""
+    ctype = component.type
+    _check_imports(set(ctype.imports(engine)))
+    handler = ctype.exports(engine).get(HANDLER)
+    if handler is None or not isinstance(handler.ty, ComponentInstanceType):
+        raise InvalidWorker(
+            f"the worker does not export {HANDLER}: it was built for another world"
+            f" (build it against guests/wit, world 'worker')"
+        )
+    fetch = handler.ty.exports(engine).get("fetch")
+    if fetch is None or not isinstance(fetch.ty, FuncType) or len(fetch.ty.params) != 1:
+        raise InvalidWorker(f"the worker's {HANDLER} has no fetch(request) function")
+    handler_index = component.get_export_index(HANDLER)
+    index = component.get_export_index("fetch", handler_index)
+    assert index is not None
+    return index
+
+
+def _check_imports(names: set[str]) -> None:
+    """Refuse imports the host does not provide."""
+    unknown = sorted(n for n in names if n not in PROVIDED and not n.startswith("wasi:"))
+    if unknown:
+        raise InvalidWorker(
+            f"the worker imports {', '.join(unknown)}, which this host does not provide"
+        )
+
+
+def error_summary(error: Exception, limit: int = 400) -> str:
+    """An error's text on one line: wasmtime's 'Caused by' chain joined with colons."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    kept = [line for line in lines if line and line != "Caused by:"]
+    text = ": ".join(kept) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,77 @@
+"""Deployments: the single row naming what a project serves, switched in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from host.storage import keys
+from host.storage.kv import SqliteStore
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What one project serves right now."""
+
+    project_id: str
+    version: int
+    worker_sha256: str
+    deployed_at: str
+    asset_options: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        """The row as stored."""
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Deployment:
+        """Parse a stored row."""
+        data: dict[str, Any] = json.loads(raw)
+        return cls(**data)
+
+
+def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
+    """The project's active deployment, or None if it was never deployed."""
+    raw = store.get(keys.deployment_key(project_id))
+    return None if raw is None else Deployment.from_json(raw)
+
+
+def write_deployment(
+    store: SqliteStore,
+    project_id: str,
+    worker: bytes,
+    worker_sha256: str,
+    files: Mapping[str, bytes],
+    manifest: bytes | None,
+    asset_options: Mapping[str, str],
+) -> Deployment:
+    """Replace the project's worker, files and manifest (None: no assets) in one transaction."""
+    with store.atomic() as writes:
+        previous = active_deployment(store, project_id)
+        deployment = Deployment(
+            project_id=project_id,
+            version=(previous.version + 1) if previous else 1,
+            worker_sha256=worker_sha256,
+            deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            asset_options=dict(asset_options),
+        )
+        writes.delete_prefix(keys.assets_prefix(project_id))
+        for pathname, data in files.items():
+            writes.put(keys.asset_key(project_id, pathname), data)
+        if manifest is None:
+            writes.delete(keys.manifest_key(project_id))
+        else:
+            writes.put(keys.manifest_key(project_id), manifest)
+        writes.put(keys.worker_key(project_id), worker)
+        writes.put(keys.deployment_key(project_id), deployment.to_json())
+    return deployment
+
+
+def list_deployments(store: SqliteStore) -> list[Deployment]:
+    """Every project's active deployment, by project id."""
+    names = (key for key in store.keys("project/") if key.count("/") == 2)
+    rows = (store.get(key) for key in names if key.endswith("/deployment"))
+    return [Deployment.from_json(raw) for raw in rows if raw is not None]

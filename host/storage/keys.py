@@ -1,0 +1,31 @@
+"""Where a project's data lives in the key-value table (the seed's layout)."""
+
+
+def project_prefix(project_id: str) -> str:
+    """The prefix of every key that belongs to the project."""
+    return f"project/{project_id}/"
+
+
+def asset_key(project_id: str, pathname: str) -> str:
+    """The key of one asset file; `pathname` is decoded and starts with `/`."""
+    return f"project/{project_id}/assets{pathname}"
+
+
+def assets_prefix(project_id: str) -> str:
+    """The prefix shared by every asset file of the project."""
+    return f"project/{project_id}/assets/"
+
+
+def manifest_key(project_id: str) -> str:
+    """The key of the project's asset manifest."""
+    return f"project/{project_id}/manifest"
+
+
+def worker_key(project_id: str) -> str:
+    """The key of the project's component bytes."""
+    return f"project/{project_id}/worker"
+
+
+def deployment_key(project_id: str) -> str:
+    """The key of the row naming the project's active deployment."""
+    return f"project/{project_id}/deployment"

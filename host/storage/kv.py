@@ -1,0 +1,107 @@
+"""The key-value table: one SQLite table (through sqlite-utils), safe for many threads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+TABLE = "kv"
+
+
+class Writes:
+    """The writes of one atomic batch; visible to readers only once the batch commits."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def put(self, key: str, value: bytes) -> None:
+        """Set `key` to `value`."""
+        self._conn.execute(
+            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def delete(self, key: str) -> None:
+        """Remove `key` if present."""
+        self._conn.execute(f"DELETE FROM {TABLE} WHERE key = ?", (key,))
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove every key that starts with `prefix`."""
+        low, high = _prefix_range(prefix)
+        self._conn.execute(f"DELETE FROM {TABLE} WHERE key >= ? AND key < ?", (low, high))
+
+
+class SqliteStore:
+    """Keys to bytes in one SQLite file, in WAL mode; one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        db = sqlite_utils.Database(self._connect())
+        db.enable_wal()
+        db[TABLE].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
+
+    def _connect(self) -> sqlite3.Connection:
+        """A new autocommit connection; transactions are opened explicitly."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def get(self, key: str) -> bytes | None:
+        """The value under `key`, or None."""
+        row = self._conn.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key that starts with `prefix`, in order."""
+        low, high = _prefix_range(prefix)
+        rows = self._conn.execute(
+            f"SELECT key FROM {TABLE} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
+        )
+        return [row[0] for row in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block all see one committed state of the table."""
+        conn = self._conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def atomic(self) -> Iterator[Writes]:
+        """A batch of writes that lands whole or not at all."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield Writes(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """The half-open key range [low, high) holding exactly the keys that start with `prefix`."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)

@@ -1,0 +1,87 @@
+"""Tiny guests written as WAT components, so runtime tests need no guest toolchain.
+
+Each implements the `worker` world's export by hand. The core `fetch` receives the flattened
+request (method, url, headers as pointer/length pairs, then the body's discriminant and
+payload) and returns a pointer to a response laid out in memory at offset 64:
+status u16 @64, headers ptr/len @68/@72, body discriminant u8 @76, payload @80/@84.
+"""
+
+RESPONSE_DATA = r"""
+    (data (i32.const 64) "\c8\00\00\00\80\00\00\00\01\00\00\00\01\00\00\00\a0\00\00\00\05\00\00\00")
+    (data (i32.const 128) "\c0\00\00\00\0c\00\00\00\d0\00\00\00\0a\00\00\00")
+    (data (i32.const 160) "hello")
+    (data (i32.const 192) "content-type")
+    (data (i32.const 208) "text/plain")
+"""
+
+TEMPLATE = r"""
+(component
+  (type $headers (list (tuple string string)))
+  (type $body0 (variant (case "empty") (case "bytes" (list u8)) (case "host" u32)))
+  (export $body "body" (type $body0))
+  (type $request0 (record (field "method" string) (field "url" string)
+                          (field "headers" $headers) (field "body" $body)))
+  (type $response0 (record (field "status" u16) (field "headers" $headers) (field "body" $body)))
+  (export $request "request" (type $request0))
+  (export $response "response" (type $response0))
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 4096))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $heap (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+    RESPONSE_DATA
+    (func (export "fetch") (param $method i32) (param i32) (param i32) (param i32)
+                           (param i32) (param i32) (param $disc i32) (param $p1 i32) (param i32)
+                           (result i32)
+      BODY)
+  )
+  (core instance $i (instantiate $m))
+  (func $fetch (param "req" $request) (result $response)
+    (canon lift (core func $i "fetch") (memory (core memory $i "memory"))
+                (realloc (core func $i "realloc"))))
+  (instance $h (export "fetch" (func $fetch)))
+  (export "INTERFACE" (instance $h))
+)
+"""
+
+HANDLER = "wasmhost:worker/handler@0.1.0"
+
+HELLO = "i32.const 64"
+"""Answers 200 `hello` as text/plain."""
+
+ECHO_BODY = """
+      (i32.store8 (i32.const 76) (local.get $disc))
+      (i32.store (i32.const 80) (local.get $p1))
+      i32.const 64"""
+"""Answers 200 with the request's body variant passed straight back (handles untouched)."""
+
+LOOP = "(loop $forever (br $forever)) i32.const 64"
+"""Never returns."""
+
+TRAP = "unreachable"
+"""Traps at once."""
+
+MEMORY_BOMB = """
+      (block $done (loop $grow
+        (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+        (br $grow)))
+      unreachable"""
+"""Grows memory until refused, then aborts as an allocator would."""
+
+BAD_STATUS = """
+      (i32.store16 (i32.const 64) (i32.const 42))
+      i32.const 64"""
+"""Answers status 42."""
+
+
+def guest(body: str, interface: str = HANDLER) -> str:
+    """A component whose `fetch` runs `body` (core WAT instructions returning a pointer)."""
+    return (
+        TEMPLATE.replace("RESPONSE_DATA", RESPONSE_DATA)
+        .replace("BODY", body)
+        .replace("INTERFACE", interface)
+    )
