@@ -40,6 +40,12 @@ class Settings:
     max_files: int = _setting(20_000, "Most asset files in one deployment.")
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
 
+    def __post_init__(self) -> None:
+        """Accept strings for path settings."""
+        object.__setattr__(self, "db", Path(self.db))
+        if self.cache_dir is not None:
+            object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+
     @property
     def compiled_dir(self) -> Path:
         """The directory for serialized compiled components."""

@@ -39,3 +39,11 @@ class GuestBadResponse(GuestError):
 
 class RequestTooLarge(WasmhostError):
     """The request body is larger than the host accepts."""
+
+
+class Unauthorized(WasmhostError):
+    """The deploy API was called without the right bearer token."""
+
+
+class ApiDisabled(WasmhostError):
+    """The deploy API is off because the host has no token configured."""

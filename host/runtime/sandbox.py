@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from wasmtime import Engine, Store, Trap, WasiConfig, WasmtimeError
 from wasmtime.component import Instance, Linker
 
-from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped
+from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped, InvalidWorker
 from host.runtime.engine import deadline_ticks
 from host.runtime.linker import RequestScope, bound_to, create_linker
 from host.runtime.loader import CompiledWorker
@@ -54,6 +54,15 @@ class Sandbox:
         except (AttributeError, TypeError) as error:
             raise GuestBadResponse(f"unexpected response value: {error}") from None
 
+    def check_starts(self, worker: CompiledWorker) -> None:
+        """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
+        output = GuestOutput("deploy-check", 16 * 1024)
+        try:
+            self._instantiate(self._new_store(output), worker)
+        except (Trap, WasmtimeError) as error:
+            detail = error_summary(error)
+            raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None
+
     def _new_store(self, output: GuestOutput) -> Store:
         """A Store with the limits set before anything runs, and WASI granting nothing."""
         store = Store(self._engine)
@@ -76,5 +85,3 @@ def _classify(error: Exception) -> Exception:
     if "wasm trap: interrupt" in text:
         return GuestTimedOut(text)
     return GuestTrapped(text)
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ class Deployment:
     """What one project serves right now."""
 
     project_id: str
+    id: str
     version: int
     worker_sha256: str
     deployed_at: str
@@ -53,6 +55,7 @@ def write_deployment(
         previous = active_deployment(store, project_id)
         deployment = Deployment(
             project_id=project_id,
+            id=uuid.uuid4().hex,
             version=(previous.version + 1) if previous else 1,
             worker_sha256=worker_sha256,
             deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -66,6 +66,6 @@ def compiled(loader: Loader, wat: str) -> CompiledWorker:
     return loader.compile(bytes(wat2wasm(wat)))
 
 
-def get(url: str = "http://t.localhost/", body: None | bytes | int = None) -> WitRequest:
+def get(url: str = "http://t.localhost/", body: bytes | int | None = None) -> WitRequest:
     """A GET request record."""
     return WitRequest("GET", url, [("accept", "*/*")], body)

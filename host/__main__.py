@@ -1,0 +1,5 @@
+"""`python -m host` is the `wasmhost` command."""
+
+from host.cli import main
+
+main(prog_name="wasmhost")

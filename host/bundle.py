@@ -1,0 +1,188 @@
+"""Deploy bundles: a project's worker and asset files, read from a folder or a tar upload.
+
+Both ways in apply the same checks, so a hostile archive can do no more than a folder:
+only regular files, safe relative paths, per-file and per-deployment limits enforced
+before a file's bytes are read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from host.errors import DeployError
+
+WORKER_MEMBER = "worker.wasm"
+ASSETS_DIR = "assets"
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """How large a bundle may be."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_files: int = 20_000
+    max_worker_bytes: int = 256 * 1024 * 1024
+    max_total_bytes: int = 512 * 1024 * 1024
+
+
+@dataclass
+class Bundle:
+    """A worker component and its asset files keyed by pathname (`/dir/name.ext`)."""
+
+    worker: bytes
+    files: dict[str, bytes] = field(default_factory=dict)
+    has_assets: bool = False
+    total_bytes: int = 0
+
+    def add_file(
+        self, relative: str, size: int, read: Callable[[], bytes], limits: BundleLimits
+    ) -> None:
+        """Check the limits for one more file of `size` bytes, then read and keep it."""
+        pathname = pathname_for(relative)
+        if len(self.files) >= limits.max_files:
+            raise DeployError(
+                f"too many asset files: at most {limits.max_files} per deployment (max_files)"
+            )
+        if size > limits.max_file_bytes:
+            raise DeployError(
+                f"asset {relative} is {size} bytes; the limit is {limits.max_file_bytes}"
+                " (max_file_mb)"
+            )
+        if self.total_bytes + size > limits.max_total_bytes:
+            raise DeployError(f"the assets add up to more than {limits.max_total_bytes} bytes")
+        self.has_assets = True
+        self.total_bytes += size
+        self.files[pathname] = read()
+
+
+def read_folder(worker_path: Path, assets_dir: Path | None, limits: BundleLimits) -> Bundle:
+    """Read a worker file and an optional assets folder from disk."""
+    bundle = Bundle(worker=_read_worker(worker_path, limits))
+    if assets_dir is not None:
+        if not assets_dir.is_dir():
+            raise DeployError(f"assets folder {assets_dir} does not exist")
+        bundle.has_assets = True
+        for path in sorted(_walk(assets_dir)):
+            relative = path.relative_to(assets_dir).as_posix()
+            bundle.add_file(relative, path.stat().st_size, path.read_bytes, limits)
+    return bundle
+
+
+def _read_worker(path: Path, limits: BundleLimits) -> bytes:
+    """The worker file's bytes, with a clear error if it is missing or too large."""
+    if not path.is_file():
+        raise DeployError(f"worker file {path} does not exist (build one with scripts/build-guest)")
+    if path.stat().st_size > limits.max_worker_bytes:
+        raise DeployError(f"worker file {path} is larger than {limits.max_worker_bytes} bytes")
+    return path.read_bytes()
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every regular file under `root`; symbolic links and special files are refused."""
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        for name in dirs + names:
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise DeployError(f"{path} is a symbolic link; copy the file in instead")
+            if name in names and not path.is_file():
+                raise DeployError(f"{path} is not a regular file")
+            if name in names:
+                found.append(path)
+    return found
+
+
+def pathname_for(relative: str) -> str:
+    """The manifest pathname of a file at `relative` (POSIX) inside the assets folder."""
+    parts = relative.split("/")
+    if any(p in ("", ".", "..") or "\0" in p for p in parts):
+        raise DeployError(f"unsafe asset path {relative!r}")
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DeployError(f"asset path {relative!r} is not valid UTF-8") from None
+    return "/" + relative
+
+
+def pack(bundle: Bundle) -> bytes:
+    """A gzipped tar of the bundle, for the deploy API."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        _add_member(tar, WORKER_MEMBER, bundle.worker)
+        if bundle.has_assets:
+            _add_dir(tar, ASSETS_DIR)
+        for pathname, data in bundle.files.items():
+            _add_member(tar, ASSETS_DIR + pathname, data)
+    return out.getvalue()
+
+
+def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    """Add one regular file with fixed metadata."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_dir(tar: tarfile.TarFile, name: str) -> None:
+    """Add a directory entry (so an empty assets folder still means 'has assets')."""
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    tar.addfile(info)
+
+
+def unpack(data: bytes, limits: BundleLimits) -> Bundle:
+    """Read a bundle tar (optionally gzipped) without extracting anything to disk."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            return _read_members(tar, limits)
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
+        raise DeployError(f"the upload is not a readable tar archive: {error}") from None
+
+
+def _read_members(tar: tarfile.TarFile, limits: BundleLimits) -> Bundle:
+    """Walk the archive's members, checking each before reading it."""
+    worker: bytes | None = None
+    bundle = Bundle(worker=b"")
+    for count, member in enumerate(tar):
+        if count > 2 * limits.max_files + 16:
+            raise DeployError("the archive has far more entries than files allowed")
+        name = member.name.removeprefix("./").rstrip("/")
+        if member.isdir():
+            bundle.has_assets = bundle.has_assets or name == ASSETS_DIR
+            continue
+        if not member.isfile():
+            raise DeployError(f"archive member {member.name!r} is not a regular file")
+        if name == WORKER_MEMBER:
+            if member.size > limits.max_worker_bytes:
+                raise DeployError(f"worker is larger than {limits.max_worker_bytes} bytes")
+            worker = _member_bytes(tar, member)
+        elif name.startswith(ASSETS_DIR + "/"):
+            relative = name[len(ASSETS_DIR) + 1 :]
+            bundle.add_file(relative, member.size, partial(_member_bytes, tar, member), limits)
+        else:
+            raise DeployError(
+                f"unexpected archive member {member.name!r}:"
+                f" expected {WORKER_MEMBER} and {ASSETS_DIR}/…"
+            )
+    if worker is None:
+        raise DeployError(f"the archive has no {WORKER_MEMBER}")
+    bundle.worker = worker
+    return bundle
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """A regular member's bytes, exactly `member.size` of them."""
+    stream = tar.extractfile(member)
+    assert stream is not None
+    data = stream.read(member.size + 1)
+    if len(data) != member.size:
+        raise DeployError(f"archive member {member.name!r} is truncated")
+    return data

@@ -1,0 +1,178 @@
+"""The `wasmhost` command: thin commands over the same functions the API uses."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+
+from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
+from host.bundle import Bundle, pack, read_folder
+from host.config import Settings
+from host.errors import WasmhostError
+
+DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wasmhost")
+def main() -> None:
+    """Run untrusted WebAssembly workers and their static files, one project per subdomain."""
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
+@click.option("--base-domain", help="Projects answer at {project}.{base-domain} [localhost].")
+@click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token enabling the deploy API.")
+@click.option("--threads", default=8, show_default=True, help="Waitress worker threads.")
+def serve(
+    db: Path | None, bind: str, port: int, base_domain: str | None, token: str | None, threads: int
+) -> None:
+    """Serve every deployed project over HTTP with waitress."""
+    import waitress
+
+    from host.web.app import create_app
+
+    _configure_logging()
+    settings = Settings.from_env(db=db, base_domain=base_domain, token=token)
+    app = create_app(settings)
+    server: Any = waitress.create_server(app, host=bind, port=port, threads=threads)
+    actual = server.effective_port
+    click.echo(
+        f"wasmhost serving {settings.db} on http://{bind}:{actual}/"
+        f" (projects at http://PROJECT.{settings.base_domain}:{actual}/)",
+    )
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+
+
+@main.command()
+@click.option("--project", required=True, help="Project id: a-z, 0-9 and '-', up to 63 chars.")
+@click.option(
+    "--worker",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The component (.wasm) built by scripts/build-guest.",
+)
+@click.option("--assets", type=click.Path(path_type=Path), help="Folder of static files to serve.")
+@click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
+@click.option("--url", help="Deploy to a running host's API instead (e.g. http://127.0.0.1:8080).")
+@click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token for --url.")
+@click.option("--html-handling", type=click.Choice(HTML_HANDLING_MODES), help="Asset HTML mode.")
+@click.option(
+    "--not-found-handling", type=click.Choice(NOT_FOUND_HANDLING_MODES), help="Asset miss mode."
+)
+def deploy(
+    project: str,
+    worker: Path,
+    assets: Path | None,
+    db: Path | None,
+    url: str | None,
+    token: str | None,
+    html_handling: str | None,
+    not_found_handling: str | None,
+) -> None:
+    """Deploy a worker and its files to a project, atomically."""
+    options = {
+        k: v
+        for k, v in {
+            "html_handling": html_handling,
+            "not_found_handling": not_found_handling,
+        }.items()
+        if v is not None
+    }
+    try:
+        if url is not None:
+            if db is not None:
+                raise click.UsageError("give either --db or --url, not both")
+            _deploy_remote(url, token, project, worker, assets, options)
+        else:
+            _deploy_local(db, project, worker, assets, options)
+    except WasmhostError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _deploy_local(
+    db: Path | None, project: str, worker: Path, assets: Path | None, options: dict[str, str]
+) -> None:
+    """Validate and write the deployment straight into the database."""
+    from host.deploy import bundle_limits
+    from host.deploy import deploy as run_deploy
+    from host.services import Services
+
+    _configure_logging(logging.WARNING)
+    settings = Settings.from_env(db=db)
+    bundle = read_folder(worker, assets, bundle_limits(settings))
+    _say_reading(bundle)
+    services = Services.create(settings)
+    try:
+        deployment = run_deploy(services, project, bundle, options)
+    finally:
+        services.close()
+    click.echo(
+        f"deployed {project} version {deployment.version} to {settings.db}"
+        f" ({len(bundle.files)} files, worker {deployment.worker_sha256[:12]})"
+    )
+
+
+def _deploy_remote(
+    url: str,
+    token: str | None,
+    project: str,
+    worker: Path,
+    assets: Path | None,
+    options: dict[str, str],
+) -> None:
+    """Pack the bundle and send it to a running host's deploy API."""
+    if not token:
+        raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
+    from host.deploy import bundle_limits
+
+    bundle = read_folder(worker, assets, bundle_limits(Settings()))
+    _say_reading(bundle)
+    query = "&".join(f"{k}={v}" for k, v in options.items())
+    target = f"{url.rstrip('/')}/v1/projects/{project}/deployments" + (f"?{query}" if query else "")
+    request = urllib.request.Request(
+        target,
+        data=pack(bundle),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            result = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace").strip()
+        raise click.ClickException(f"deploy refused ({error.code}): {detail}") from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"cannot reach {url}: {error.reason}") from None
+    click.echo(
+        f"deployed {project} version {result['version']} to {url}"
+        f" ({result['files']} files, worker {result['worker_sha256'][:12]})"
+    )
+
+
+def _say_reading(bundle: Bundle) -> None:
+    """Tell the user what is about to be validated (compiling can take seconds)."""
+    size = len(bundle.worker) / 1e6
+    click.echo(f"checking worker ({size:.1f} MB) and {len(bundle.files)} asset files…", err=True)
+
+
+def _configure_logging(level: int = logging.INFO) -> None:
+    """Log lines to stderr with time, level and source."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )

@@ -1,0 +1,57 @@
+"""Deploying a project: the one function behind both the CLI and the deploy API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from host.assets.manifest import build_asset_manifest
+from host.assets.options import AssetOptions
+from host.bundle import Bundle, BundleLimits
+from host.config import MIB, Settings
+from host.services import Services
+from host.storage.deployments import Deployment, write_deployment
+from host.storage.projects import check_project_id
+
+log = logging.getLogger("wasmhost.deploy")
+
+
+def bundle_limits(settings: Settings) -> BundleLimits:
+    """The bundle limits the settings call for."""
+    return BundleLimits(
+        max_file_bytes=settings.max_file_mb * MIB,
+        max_files=settings.max_files,
+        max_total_bytes=settings.max_upload_mb * MIB,
+    )
+
+
+def deploy(
+    services: Services, project_id: str, bundle: Bundle, options: Mapping[str, str]
+) -> Deployment:
+    """Validate everything, then switch the project to the new version in one transaction.
+
+    Nothing is written unless the worker compiles, implements the world and starts within
+    the sandbox limits, the files pass the limits and the options are valid.
+    """
+    check_project_id(project_id)
+    asset_options = AssetOptions.from_mapping(options)
+    worker = services.loader.compile(bundle.worker)
+    services.sandbox.check_starts(worker)
+    manifest = build_asset_manifest(bundle.files).to_json() if bundle.has_assets else None
+    deployment = write_deployment(
+        services.store,
+        project_id,
+        worker=bundle.worker,
+        worker_sha256=worker.sha256,
+        files=bundle.files,
+        manifest=manifest,
+        asset_options=asset_options.to_mapping(),
+    )
+    log.info(
+        "deployed %s version %d (%d files, worker %s)",
+        project_id,
+        deployment.version,
+        len(bundle.files),
+        worker.sha256[:12],
+    )
+    return deployment

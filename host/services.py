@@ -1,0 +1,46 @@
+"""The long-lived parts of a host process, made once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wasmtime import Engine
+
+from host.config import MIB, Settings
+from host.runtime.engine import EpochTicker, create_engine
+from host.runtime.loader import Loader
+from host.runtime.sandbox import Limits, Sandbox
+from host.storage.kv import SqliteStore
+
+
+@dataclass
+class Services:
+    """Storage, engine, loader and sandbox shared by the web app, the API and the CLI."""
+
+    settings: Settings
+    store: SqliteStore
+    engine: Engine
+    ticker: EpochTicker
+    loader: Loader
+    sandbox: Sandbox
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        """Open the database, start the engine's ticker, prepare the loader and sandbox."""
+        engine = create_engine()
+        limits = Limits(
+            cpu_deadline_ms=settings.cpu_deadline_ms,
+            memory_bytes=settings.memory_limit_mb * MIB,
+        )
+        return cls(
+            settings=settings,
+            store=SqliteStore(settings.db),
+            engine=engine,
+            ticker=EpochTicker(engine).start(),
+            loader=Loader(engine, settings.compiled_dir, settings.compiled_cache_size),
+            sandbox=Sandbox(engine, limits),
+        )
+
+    def close(self) -> None:
+        """Stop the ticker thread."""
+        self.ticker.stop()

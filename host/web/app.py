@@ -1,0 +1,49 @@
+"""The WSGI app: tenant requests go to their project's worker, the rest to the control plane."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import falcon
+
+from host.config import Settings
+from host.services import Services
+from host.web import control, errors
+from host.web.guest import GuestDispatch
+from host.web.tenant import project_label
+
+StartResponse = Callable[..., Any]
+
+
+class WasmHost:
+    """A WSGI callable that picks the tenant app or the control-plane app by Host header."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._base_domain = services.settings.base_domain
+        self.tenants = falcon.App(media_type=falcon.MEDIA_TEXT)
+        self.tenants.resp_options.default_media_type = None  # type: ignore[assignment]
+        self.tenants.add_sink(GuestDispatch(services), prefix="/")
+        self.control = falcon.App()
+        control.add_routes(self.control, services)
+        for app in (self.tenants, self.control):
+            errors.install(app)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Route by the Host header (or SERVER_NAME when there is none)."""
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        label = project_label(host, self._base_domain)
+        if label is None:
+            return self.control(environ, start_response)
+        environ["wasmhost.project"] = label
+        return self.tenants(environ, start_response)
+
+    def close(self) -> None:
+        """Release background resources (the epoch ticker)."""
+        self.services.close()
+
+
+def create_app(settings: Settings | None = None) -> WasmHost:
+    """Build the host from settings (defaults and `WASMHOST_*` variables if none given)."""
+    return WasmHost(Services.create(settings or Settings.from_env()))

@@ -1,0 +1,121 @@
+"""Translating between the HTTP request/response and the WIT records a guest sees."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import falcon
+
+from host.errors import GuestBadResponse, RequestTooLarge
+from host.runtime.bodies import BodyTable
+from host.runtime.values import WitRequest, WitResponse
+
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+     "upgrade", "proxy-authenticate", "proxy-authorization"}
+)  # fmt: skip
+BODILESS = frozenset({204, 304})
+MAX_HEADERS = 200
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def raw_target(env: dict[str, object]) -> str:
+    """The request target as the client sent it (still percent-encoded), path plus query."""
+    raw = env.get("REQUEST_URI") or env.get("RAW_URI")
+    if isinstance(raw, str) and raw:
+        if not raw.startswith("/"):
+            parts = urlsplit(raw)
+            raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return raw
+    path = str(env.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "surrogateescape")
+    query = str(env.get("QUERY_STRING") or "")
+    return quote(path, safe="/%:@!$&'()*+,;=~-._", errors="surrogateescape") + (
+        f"?{query}" if query else ""
+    )
+
+
+def request_headers(env: dict[str, object]) -> list[tuple[str, str]]:
+    """The request's header fields with lower-case names."""
+    headers = []
+    for key, value in env.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].lower().replace("_", "-"), str(value)))
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            headers.append((key.lower().replace("_", "-"), str(value)))
+    return headers
+
+
+def to_wit_request(req: falcon.Request, bodies: BodyTable, max_body: int) -> WitRequest:
+    """The WIT request for `req`; a body is read (within `max_body`) into the body table."""
+    env = req.env
+    url = f"{req.scheme}://{req.host}{_port_suffix(req)}{raw_target(env)}"
+    return WitRequest(req.method, url, request_headers(env), _body(req, bodies, max_body))
+
+
+def _port_suffix(req: falcon.Request) -> str:
+    """`:port` unless it is the scheme's default."""
+    default = 443 if req.scheme == "https" else 80
+    return "" if req.port == default else f":{req.port}"
+
+
+def _body(req: falcon.Request, bodies: BodyTable, max_body: int) -> int | None:
+    """A handle to the request body, or None if it has none."""
+    if req.content_length is not None and req.content_length > max_body:
+        raise RequestTooLarge(f"request body larger than {max_body} bytes (max_request_mb)")
+    data = req.bounded_stream.read(max_body + 1)
+    if len(data) > max_body:
+        raise RequestTooLarge(f"request body larger than {max_body} bytes (max_request_mb)")
+    return bodies.add(data) if data else None
+
+
+def write_response(
+    req: falcon.Request, resp: falcon.Response, answer: WitResponse, bodies: BodyTable
+) -> None:
+    """Copy the guest's answer onto the Falcon response, refusing anything unsendable."""
+    if not isinstance(answer.status, int) or not 200 <= answer.status <= 599:
+        raise GuestBadResponse(f"status {answer.status!r} is not between 200 and 599")
+    resp.status = answer.status
+    length = _write_headers(resp, answer.headers)
+    body = _body_bytes(answer.body, bodies)
+    if req.method == "HEAD" or answer.status in BODILESS:
+        if length is not None and answer.status != 204:
+            resp.set_header("content-length", length)
+        return
+    resp.data = body
+
+
+def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]]) -> str | None:
+    """Set valid end-to-end headers; return the guest's Content-Length (used for HEAD)."""
+    if len(headers) > MAX_HEADERS or sum(len(n) + len(v) for n, v in headers) > MAX_HEADER_BYTES:
+        raise GuestBadResponse("too many or too large response headers")
+    length = None
+    for name, value in headers:
+        name = name.lower()
+        if not TOKEN.fullmatch(name) or BAD_VALUE.search(value) or not _latin1(value):
+            raise GuestBadResponse(f"invalid response header {name!r}")
+        if name == "content-length":
+            length = value.strip() if value.strip().isdigit() else None
+        elif name not in HOP_BY_HOP:
+            resp.append_header(name, value)
+    return length
+
+
+def _latin1(value: str) -> bool:
+    """Whether a header value can go on the wire as WSGI requires (ISO-8859-1)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _body_bytes(body: bytes | int | None, bodies: BodyTable) -> bytes:
+    """The bytes of a response body: inline, or taken from the body table."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    return bodies.take(body)
