@@ -1,0 +1,116 @@
+"""Converts between the generated WIT bindings and the SDK, and serves one request.
+
+The bindings (`types`, `bodies`, `assets` from `wit_world.imports`) are passed in by the
+guest glue, so this module imports nothing generated and can be tested with fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import driver
+from .body import Body, HostBody
+from .env import Assets, Env
+from .headers import Headers
+from .request import Request
+from .response import Response
+
+INLINE_LIMIT = 1024 * 1024
+WRITE_CHUNK = 256 * 1024
+
+
+class Bridge:
+    """The SDK's Host, backed by the generated bindings, plus the request entry point."""
+
+    def __init__(self, types: Any, bodies: Any, assets: Any) -> None:
+        self._types = types
+        self._bodies = bodies
+        self._assets = assets
+
+    def body_size(self, handle: int) -> int | None:
+        """Total size of a host body, if known."""
+        size: int | None = self._bodies.size(handle)
+        return size
+
+    def body_read(self, handle: int, offset: int, max_bytes: int) -> bytes:
+        """Up to `max_bytes` of a host body from `offset`."""
+        return bytes(self._bodies.read(handle, offset, max_bytes))
+
+    def body_create(self) -> int:
+        """A new empty host body."""
+        handle: int = self._bodies.create()
+        return handle
+
+    def body_append(self, handle: int, chunk: bytes) -> None:
+        """Append bytes to a host body."""
+        self._bodies.append(handle, chunk)
+
+    def assets_fetch(self, request: Request) -> Response:
+        """Call the asset binding."""
+        return self.response_from_wit(self._assets.fetch(self.request_to_wit(request)))
+
+    def serve(self, fetch: Callable[..., Any], wit_request: Any) -> Any:
+        """Run the worker's `fetch` on a WIT request and return the WIT response."""
+        request = self.request_from_wit(wit_request)
+        result = driver.run(fetch(request, Env(Assets(request.url))))
+        if not isinstance(result, Response):
+            raise TypeError(
+                f"fetch() must return a workers.Response, not {type(result).__name__}; "
+                "build one with Response(...), Response.json(...) or env.ASSETS.fetch(request)"
+            )
+        return self.response_to_wit(result)
+
+    def body_from_wit(self, body: Any) -> Body:
+        """WIT body -> None, bytes or HostBody."""
+        if isinstance(body, self._types.Body_Host):
+            return HostBody(body.value)
+        if isinstance(body, self._types.Body_Bytes):
+            return bytes(body.value)
+        return None
+
+    def body_to_wit(self, body: Body) -> Any:
+        """None, bytes or HostBody -> WIT body; large bytes go to a new host body in chunks."""
+        t = self._types
+        if isinstance(body, HostBody):
+            return t.Body_Host(body.handle)
+        if not body:
+            return t.Body_Empty()
+        if len(body) > INLINE_LIMIT:
+            return t.Body_Host(self._upload(body))
+        return t.Body_Bytes(body)
+
+    def _upload(self, data: bytes) -> int:
+        """Copy bytes into a new host body, chunk by chunk; return its handle."""
+        handle = self.body_create()
+        view = memoryview(data)
+        for start in range(0, len(data), WRITE_CHUNK):
+            self.body_append(handle, bytes(view[start : start + WRITE_CHUNK]))
+        return handle
+
+    def request_from_wit(self, req: Any) -> Request:
+        """WIT request -> Request (trusted: the host checked it)."""
+        headers = Headers._trusted(req.headers)
+        return Request._trusted(req.method, req.url, headers, self.body_from_wit(req.body))
+
+    def request_to_wit(self, request: Request) -> Any:
+        """Request -> WIT request."""
+        return self._types.Request(
+            method=request.method,
+            url=request.url,
+            headers=request.headers.items(),
+            body=self.body_to_wit(request.body),
+        )
+
+    def response_from_wit(self, resp: Any) -> Response:
+        """WIT response -> Response."""
+        headers = Headers._trusted(resp.headers)
+        return Response._trusted(resp.status, headers, self.body_from_wit(resp.body))
+
+    def response_to_wit(self, response: Response) -> Any:
+        """Response -> WIT response."""
+        return self._types.Response(
+            status=response.status,
+            headers=response.headers.items(),
+            body=self.body_to_wit(response.body),
+        )

@@ -1,0 +1,176 @@
+"""End-to-end fixtures: guests built by scripts/build-guest, a real `wasmhost serve` process."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-token-0123456789"
+READY = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+
+
+@dataclass
+class Reply:
+    """An HTTP response, read whole."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """One header's value, or None."""
+        return self.headers.get(name)
+
+    @property
+    def text(self) -> str:
+        """The body as UTF-8 text."""
+        return self.body.decode("utf-8")
+
+
+@dataclass
+class Host:
+    """A running `wasmhost serve` process and how to reach it."""
+
+    port: int
+    db: Path
+    cache_dir: Path
+    process: subprocess.Popen[str]
+    log: Path
+
+    def request(
+        self,
+        project: str | None,
+        path: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Reply:
+        """Send one request over a new loopback connection (Host picks the project)."""
+        host = f"{project}.localhost:{self.port}" if project else f"127.0.0.1:{self.port}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", host)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            if body is not None:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            return Reply(response.status, response.headers, response.read())
+        finally:
+            conn.close()
+
+    def get(self, project: str | None, path: str, **headers: str) -> Reply:
+        """GET `path` from `project` with headers given as keyword arguments (_ → -)."""
+        return self.request(project, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+    def deploy(self, project: str, worker: Path, assets: Path | None = None, *extra: str) -> str:
+        """Deploy with the CLI from a separate process, straight into the database."""
+        args = ["deploy", "--project", project, "--worker", str(worker), "--db", str(self.db)]
+        if assets is not None:
+            args += ["--assets", str(assets)]
+        return run_cli(*args, *extra, cache_dir=self.cache_dir).stdout
+
+    def log_text(self) -> str:
+        """What the server has logged so far."""
+        return self.log.read_text(errors="replace")
+
+
+def run_cli(
+    *args: str, cache_dir: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m host ARGS` and return its result."""
+    full_env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache_dir), **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "host", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"wasmhost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def build_guest(name: str, source: Path, out_dir: Path) -> Path:
+    """Build a guest folder with scripts/build-guest (cached by source hash)."""
+    out = out_dir / f"{name}.wasm"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "build-guest"), str(source), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"building {source} failed:\n{result.stdout}\n{result.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def guests_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where built guests go for this session."""
+    return tmp_path_factory.mktemp("guests")
+
+
+@pytest.fixture(scope="session")
+def hello_py(guests_dir: Path) -> Path:
+    """The example Python guest, built."""
+    return build_guest("hello-py", ROOT / "guests" / "examples" / "hello-py", guests_dir)
+
+
+@pytest.fixture(scope="session")
+def misbehave_py(guests_dir: Path) -> Path:
+    """The test guest that traps, loops, allocates and floods on request."""
+    return build_guest("misbehave-py", ROOT / "tests" / "guests" / "misbehave-py", guests_dir)
+
+
+@pytest.fixture(scope="session")
+def compiled_cache() -> Path:
+    """Compiled components persist across sessions (keyed by content hash and wasmtime)."""
+    path = ROOT / ".cache" / "compiled"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def host(tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path) -> Iterator[Host]:
+    """A `wasmhost serve` process on a free loopback port with a fresh database."""
+    work = tmp_path_factory.mktemp("host")
+    db, log = work / "host.db", work / "serve.log"
+    env = {
+        **os.environ,
+        "WASMHOST_CACHE_DIR": str(compiled_cache),
+        "WASMHOST_TOKEN": TOKEN,
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = READY.search(line)
+    if match is None:
+        process.kill()
+        raise AssertionError(f"server did not start: {line!r}\n{log.read_text()}")
+    server = Host(int(match.group(1)), db, compiled_cache, process, log)
+    yield server
+    process.terminate()
+    process.wait(timeout=30)

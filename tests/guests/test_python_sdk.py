@@ -1,0 +1,656 @@
+"""The Python guest SDK's plain-Python parts, and the guest build script's pure helpers.
+
+Nothing here needs componentize-py or a wasm runtime: the WIT bindings are faked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "guests" / "sdk" / "python"))
+
+from workers import Env, Headers, HostBody, Request, Response, body, driver, host  # noqa: E402
+from workers._bridge import Bridge  # noqa: E402
+
+
+def run(awaitable: Any) -> Any:
+    """Complete an SDK awaitable the way the guest does."""
+    return driver.run(awaitable)
+
+
+# ---------------------------------------------------------------- fakes
+
+
+@dataclass
+class Body_Empty:  # named like the generated binding
+    pass
+
+
+@dataclass
+class Body_Bytes:
+    value: bytes
+
+
+@dataclass
+class Body_Host:
+    value: int
+
+
+@dataclass
+class WitRequest:
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: Any
+
+
+@dataclass
+class WitResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: Any
+
+
+WIT_TYPES = SimpleNamespace(
+    Body_Empty=Body_Empty,
+    Body_Bytes=Body_Bytes,
+    Body_Host=Body_Host,
+    Request=WitRequest,
+    Response=WitResponse,
+)
+
+
+@dataclass
+class FakeBodies:
+    """The `bodies` import: a per-request table of byte strings."""
+
+    table: dict[int, bytearray] = field(default_factory=dict)
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    known_size: bool = True
+
+    def add(self, data: bytes) -> int:
+        handle = 100 + len(self.table)
+        self.table[handle] = bytearray(data)
+        return handle
+
+    def size(self, handle: int) -> int | None:
+        self.calls.append(("size", handle))
+        return len(self.table[handle]) if self.known_size else None
+
+    def read(self, handle: int, offset: int, max: int) -> bytes:
+        self.calls.append(("read", handle, offset, max))
+        return bytes(self.table[handle][offset : offset + max])
+
+    def create(self) -> int:
+        self.calls.append(("create",))
+        return self.add(b"")
+
+    def append(self, handle: int, chunk: bytes) -> None:
+        self.calls.append(("append", handle, len(chunk)))
+        self.table[handle] += chunk
+
+
+@dataclass
+class FakeAssets:
+    """The `assets` import: records requests, answers with a host body."""
+
+    bodies: FakeBodies
+    seen: list[WitRequest] = field(default_factory=list)
+
+    def fetch(self, req: WitRequest) -> WitResponse:
+        self.seen.append(req)
+        handle = self.bodies.add(b"<h1>asset</h1>")
+        return WitResponse(200, [("content-type", "text/html")], Body_Host(handle))
+
+
+@pytest.fixture
+def bodies() -> FakeBodies:
+    return FakeBodies()
+
+
+@pytest.fixture
+def assets(bodies: FakeBodies) -> FakeAssets:
+    return FakeAssets(bodies)
+
+
+@pytest.fixture
+def bridge(bodies: FakeBodies, assets: FakeAssets) -> Iterator[Bridge]:
+    installed = Bridge(WIT_TYPES, bodies, assets)
+    host.install(installed)
+    yield installed
+    host.install(None)
+
+
+def serve(bridge: Bridge, fetch: Any, url: str = "http://demo.localhost/", **kw: Any) -> Any:
+    """Run a worker's fetch on a fake WIT request."""
+    req = WitRequest(
+        kw.get("method", "GET"), url, kw.get("headers", []), kw.get("body", Body_Empty())
+    )
+    return bridge.serve(fetch, req)
+
+
+# ---------------------------------------------------------------- Headers
+
+
+def test_headers_are_case_insensitive_and_stored_lower_case() -> None:
+    headers = Headers({"Content-Type": "text/html"})
+    assert headers.get("content-type") == "text/html"
+    assert headers["CONTENT-TYPE"] == "text/html"
+    assert headers.has("Content-type") and "content-TYPE" in headers
+    assert headers.items() == [("content-type", "text/html")]
+
+
+def test_headers_hold_several_values_per_name() -> None:
+    headers = Headers([("Set-Cookie", "a=1"), ("X-A", "1"), ("set-cookie", "b=2")])
+    assert headers.get("set-cookie") == "a=1, b=2"
+    assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    headers.append("x-a", "2")
+    assert headers.items() == [
+        ("set-cookie", "a=1"),
+        ("x-a", "1"),
+        ("set-cookie", "b=2"),
+        ("x-a", "2"),
+    ]
+
+
+def test_set_replaces_all_values_at_the_first_position() -> None:
+    headers = Headers([("a", "1"), ("b", "2"), ("A", "3")])
+    headers.set("A", "9")
+    assert headers.items() == [("a", "9"), ("b", "2")]
+    headers["c"] = "new"
+    assert headers.items()[-1] == ("c", "new")
+
+
+def test_delete_removes_every_value_and_tolerates_absence() -> None:
+    headers = Headers([("a", "1"), ("b", "2"), ("a", "3")])
+    headers.delete("A")
+    headers.delete("missing")
+    assert headers.items() == [("b", "2")]
+    del headers["b"]
+    with pytest.raises(KeyError):
+        del headers["b"]
+
+
+def test_headers_behave_as_a_mapping_of_joined_values() -> None:
+    headers = Headers([("A", "1"), ("b", "2"), ("a", "3")])
+    assert list(headers) == ["a", "b"]
+    assert len(headers) == 2
+    assert dict(headers) == {"a": "1, 3", "b": "2"}
+    assert headers.values() == ["1, 3", "2"]
+    assert headers.get("missing") is None
+    assert headers.get("missing", "x") == "x"
+    with pytest.raises(KeyError):
+        headers["missing"]
+
+
+def test_headers_constructors() -> None:
+    original = Headers({"Vary": ["Accept", "Origin"], "X-N": 5})
+    assert original.items() == [("vary", "Accept"), ("vary", "Origin"), ("x-n", "5")]
+    copy = Headers(original)
+    copy.set("vary", "*")
+    assert original.get("vary") == "Accept, Origin"
+    assert copy == Headers([("vary", "*"), ("x-n", "5")])
+    assert Headers().items() == []
+    assert Headers(None) == Headers([])
+
+
+def test_headers_trim_values() -> None:
+    assert Headers({"a": "  spaced \t"})["a"] == "spaced"
+
+
+@pytest.mark.parametrize("name", ["", "bad name", "a:b", "ü", "a\r\nb"])
+def test_invalid_header_names_are_rejected(name: str) -> None:
+    with pytest.raises(ValueError, match="invalid header name"):
+        Headers({name: "x"})
+
+
+@pytest.mark.parametrize("value", ["a\r\nSet-Cookie: x", "a\nb", "a\x00"])
+def test_header_values_cannot_inject_fields(value: str) -> None:
+    with pytest.raises(ValueError, match="CR, LF or NUL"):
+        Headers().set("x", value)
+
+
+@pytest.mark.parametrize("init", ["a: b", b"x", [("only-name",)], [("a", "b", "c")], 5])
+def test_malformed_header_init_is_a_type_error(init: Any) -> None:
+    with pytest.raises(TypeError):
+        Headers(init)
+
+
+def test_header_values_must_be_text() -> None:
+    with pytest.raises(TypeError):
+        Headers({"a": b"bytes"})  # type: ignore[dict-item]
+
+
+# ---------------------------------------------------------------- Response
+
+
+def test_plain_response_defaults() -> None:
+    response = Response()
+    assert (response.status, response.ok, response.body) == (200, True, None)
+    assert response.headers.items() == []
+    assert run(response.text()) == ""
+
+
+def test_text_body_is_utf8_with_a_default_content_type() -> None:
+    response = Response("héllo", status=201)
+    assert response.body == "héllo".encode()
+    assert response.headers["content-type"] == "text/plain;charset=UTF-8"
+    assert run(response.text()) == "héllo"
+    custom = Response("<p>", headers={"Content-Type": "text/html"})
+    assert custom.headers.get_all("content-type") == ["text/html"]
+
+
+def test_bytes_body_gets_no_content_type() -> None:
+    response = Response(bytearray(b"\x00\x01"), headers=[("X-A", "1")])
+    assert run(response.bytes()) == b"\x00\x01"
+    assert "content-type" not in response.headers
+
+
+def test_response_json_builds_and_reads() -> None:
+    response = Response.json({"hello": "world"}, status=202, headers={"X-A": "1"})
+    assert response.status == 202
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-a"] == "1"
+    assert json.loads(response.body) == {"hello": "world"}  # type: ignore[arg-type]
+    assert run(response.json()) == {"hello": "world"}
+
+
+def test_response_json_keeps_an_explicit_content_type() -> None:
+    response = Response.json([1], headers={"content-type": "application/problem+json"})
+    assert response.headers.get_all("content-type") == ["application/problem+json"]
+
+
+def test_redirect() -> None:
+    response = Response.redirect("/elsewhere")
+    assert (response.status, response.headers["location"], response.body) == (
+        302,
+        "/elsewhere",
+        None,
+    )
+    assert Response.redirect("https://x.test/", 308).status == 308
+    with pytest.raises(ValueError, match="redirect status"):
+        Response.redirect("/", 200)
+
+
+@pytest.mark.parametrize("status", [0, 199, 600, 1000])
+def test_status_out_of_range(status: int) -> None:
+    with pytest.raises(ValueError, match="200-599"):
+        Response(status=status)
+
+
+@pytest.mark.parametrize("status", ["200", 200.0, True])
+def test_status_must_be_an_int(status: Any) -> None:
+    with pytest.raises(TypeError):
+        Response(status=status)
+
+
+@pytest.mark.parametrize("status", [204, 205, 304])
+def test_null_body_statuses_refuse_a_body(status: int) -> None:
+    assert Response(None, status=status).status == status
+    with pytest.raises(TypeError, match="cannot have a body"):
+        Response("x", status=status)
+
+
+def test_ok_is_only_for_2xx() -> None:
+    assert Response(status=299).ok
+    assert not Response(status=301).ok
+    assert not Response(status=404).ok
+
+
+@pytest.mark.parametrize("bad", [{"a": 1}, 5, object()])
+def test_unsupported_body_types(bad: Any) -> None:
+    with pytest.raises(TypeError, match=r"Response\.json"):
+        Response(bad)
+
+
+def test_a_response_is_not_a_body() -> None:
+    with pytest.raises(TypeError, match=r"pass its \.body"):
+        Response(Response("x"))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- Request
+
+
+def test_request_defaults_and_method_normalisation() -> None:
+    request = Request("http://x.test/a")
+    assert (request.method, request.url, request.body) == ("GET", "http://x.test/a", None)
+    assert Request("/", method="post", body="x").method == "POST"
+    assert Request("/", method="PropFind").method == "PropFind"
+    with pytest.raises(ValueError, match="invalid HTTP method"):
+        Request("/", method="GE T")
+
+
+@pytest.mark.parametrize("method", ["GET", "head"])
+def test_get_and_head_cannot_have_a_body(method: str) -> None:
+    with pytest.raises(TypeError, match="cannot have a body"):
+        Request("/", method=method, body=b"x")
+
+
+def test_request_reads_its_body() -> None:
+    request = Request("/", method="POST", body='{"a": 1}', headers={"Accept": "*/*"})
+    assert run(request.json()) == {"a": 1}
+    assert run(request.text()) == '{"a": 1}'
+    assert request.headers["content-type"] == "text/plain;charset=UTF-8"
+
+
+def test_request_copies_another_request() -> None:
+    source = Request("http://x.test/", method="PUT", headers={"a": "1"}, body=b"data")
+    copy = Request(source, headers={"b": "2"})
+    assert (copy.url, copy.method, copy.body) == ("http://x.test/", "PUT", b"data")
+    assert copy.headers.items() == [("b", "2")]
+    assert Request(source).headers == source.headers
+
+
+def test_request_url_must_be_text() -> None:
+    with pytest.raises(TypeError):
+        Request(b"/")  # type: ignore[arg-type]
+
+
+def test_text_drops_a_bom_and_replaces_bad_bytes() -> None:
+    assert run(Response(b"\xef\xbb\xbfhi\xff").text()) == "hi\ufffd"
+
+
+# ---------------------------------------------------------------- driver
+
+
+def test_driver_passes_plain_values_through() -> None:
+    marker = Response("sync")
+    assert driver.run(marker) is marker
+    assert driver.run(None) is None
+
+
+def test_driver_completes_nested_coroutines() -> None:
+    async def inner() -> str:
+        return await Response("deep").text()
+
+    async def outer() -> str:
+        return (await inner()).upper()
+
+    assert driver.run(outer()) == "DEEP"
+
+
+def test_driver_steps_past_a_bare_yield() -> None:
+    async def polite() -> int:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return 7
+
+    assert driver.run(polite()) == 7
+
+
+class Pending:
+    """An awaitable that only an event loop could finish."""
+
+    def __await__(self) -> Iterator[Any]:
+        yield "waiting for a loop"
+
+
+def test_driver_refuses_an_await_that_never_completes() -> None:
+    cleaned_up = []
+
+    async def stuck() -> None:
+        try:
+            await Pending()
+        finally:
+            cleaned_up.append(True)
+
+    with pytest.raises(RuntimeError, match="never complete inside the guest"):
+        driver.run(stuck())
+    assert cleaned_up == [True]
+
+
+def test_driver_propagates_exceptions() -> None:
+    async def broken() -> None:
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        driver.run(broken())
+
+
+# ---------------------------------------------------------------- host bodies
+
+
+def test_host_bodies_need_a_host() -> None:
+    host.install(None)
+    with pytest.raises(RuntimeError, match="inside a wasmhost guest"):
+        HostBody(1).read()
+
+
+def test_host_body_is_read_in_chunks_once(
+    bridge: Bridge, bodies: FakeBodies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(body, "READ_CHUNK", 4)
+    handle = bodies.add(b"0123456789")
+    response = Response(HostBody(handle))
+    assert run(response.bytes()) == b"0123456789"
+    assert run(response.text()) == "0123456789"
+    reads = [call for call in bodies.calls if call[0] == "read"]
+    assert reads == [("read", handle, 0, 4), ("read", handle, 4, 4), ("read", handle, 8, 2)]
+
+
+def test_host_body_of_unknown_size_is_read_until_empty(
+    bridge: Bridge, bodies: FakeBodies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(body, "READ_CHUNK", 4)
+    bodies.known_size = False
+    handle = bodies.add(b"abcdef")
+    assert HostBody(handle).read() == b"abcdef"
+    assert bodies.calls[-1] == ("read", handle, 6, 4)
+
+
+def test_empty_host_body_is_not_read(bridge: Bridge, bodies: FakeBodies) -> None:
+    assert HostBody(bodies.add(b"")).read() == b""
+    assert [call[0] for call in bodies.calls] == ["size"]
+
+
+# ---------------------------------------------------------------- the bridge
+
+
+def test_serve_converts_the_response(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        return Response.json({"path": request.url}, headers={"X-Mixed-Case": "v"})
+
+    result = serve(bridge, fetch, "http://demo.localhost/api/hello")
+    assert result.status == 200
+    assert result.headers == [("x-mixed-case", "v"), ("content-type", "application/json")]
+    assert result.body == Body_Bytes(b'{"path": "http://demo.localhost/api/hello"}')
+
+
+def test_serve_accepts_a_plain_function_and_an_empty_body(bridge: Bridge) -> None:
+    def fetch(request: Request, env: Env) -> Response:
+        return Response(status=204)
+
+    assert serve(bridge, fetch).body == Body_Empty()
+
+
+def test_incoming_body_is_read_lazily(bridge: Bridge, bodies: FakeBodies) -> None:
+    handle = bodies.add(b"posted")
+    seen = []
+
+    async def fetch(request: Request, env: Env) -> Response:
+        seen.append(list(bodies.calls))
+        return Response(await request.text())
+
+    result = serve(bridge, fetch, method="POST", body=Body_Host(handle))
+    assert seen == [[]]
+    assert result.body == Body_Bytes(b"posted")
+
+
+def test_incoming_headers_and_inline_body(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        return Response(f"{request.headers['accept']}|{await request.text()}")
+
+    result = serve(bridge, fetch, headers=[("accept", "a/b")], method="POST", body=Body_Bytes(b"x"))
+    assert result.body == Body_Bytes(b"a/b|x")
+
+
+def test_assets_response_passes_its_handle_back_untouched(
+    bridge: Bridge, bodies: FakeBodies, assets: FakeAssets
+) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        return await env.ASSETS.fetch(request)
+
+    result = serve(bridge, fetch, "http://demo.localhost/", headers=[("accept", "text/html")])
+    assert isinstance(result.body, Body_Host)
+    assert bodies.calls == []
+    assert assets.seen == [
+        WitRequest("GET", "http://demo.localhost/", [("accept", "text/html")], Body_Empty())
+    ]
+
+
+def test_rewrapped_asset_keeps_its_handle(bridge: Bridge, bodies: FakeBodies) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        asset = await env.ASSETS.fetch("/404.html")
+        return Response(asset.body, status=404, headers=asset.headers)
+
+    result = serve(bridge, fetch)
+    assert (result.status, result.headers) == (404, [("content-type", "text/html")])
+    assert isinstance(result.body, Body_Host)
+    assert bodies.calls == []
+
+
+def test_asset_urls_resolve_against_the_request(bridge: Bridge, assets: FakeAssets) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        await env.ASSETS.fetch("style.css")
+        await env.ASSETS.fetch(Request("/about", headers={"X-A": "1"}))
+        return Response()
+
+    serve(bridge, fetch, "http://demo.localhost/docs/page?q=1")
+    assert [(r.url, r.headers) for r in assets.seen] == [
+        ("http://demo.localhost/docs/style.css", []),
+        ("http://demo.localhost/about", [("x-a", "1")]),
+    ]
+
+
+def test_assets_fetch_rejects_other_types(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        return await env.ASSETS.fetch(42)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="takes a Request or a URL"):
+        serve(bridge, fetch)
+
+
+def test_reading_an_asset_pulls_it_through_bodies(bridge: Bridge, bodies: FakeBodies) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        asset = await env.ASSETS.fetch(request)
+        return Response((await asset.text()).upper())
+
+    assert serve(bridge, fetch).body == Body_Bytes(b"<H1>ASSET</H1>")
+    assert [call[0] for call in bodies.calls] == ["size", "read"]
+
+
+@pytest.mark.parametrize("returned", [None, {"a": 1}, "text", Request("/")])
+def test_returning_something_else_is_a_type_error(bridge: Bridge, returned: Any) -> None:
+    async def fetch(request: Request, env: Env) -> Any:
+        return returned
+
+    with pytest.raises(TypeError, match=r"must return a workers\.Response"):
+        serve(bridge, fetch)
+
+
+def test_user_exceptions_propagate(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        raise ZeroDivisionError("oops")
+
+    with pytest.raises(ZeroDivisionError):
+        serve(bridge, fetch)
+
+
+def test_large_bodies_go_to_the_host_in_chunks(
+    bridge: Bridge, bodies: FakeBodies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workers._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "INLINE_LIMIT", 8)
+    monkeypatch.setattr(bridge_module, "WRITE_CHUNK", 5)
+
+    def fetch(request: Request, env: Env) -> Response:
+        return Response(b"abcdefghijkl")
+
+    result = serve(bridge, fetch)
+    assert isinstance(result.body, Body_Host)
+    assert bodies.table[result.body.value] == b"abcdefghijkl"
+    assert [c[0] for c in bodies.calls] == ["create", "append", "append", "append"]
+    assert serve(bridge, lambda r, e: Response(b"12345678")).body == Body_Bytes(b"12345678")
+
+
+# ---------------------------------------------------------------- build script helpers
+
+
+@pytest.fixture(scope="module")
+def build_guest() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_guest", REPO / "scripts/build_guest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_guest(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_detect_picks_the_language(build_guest: ModuleType, tmp_path: Path) -> None:
+    py = make_guest(tmp_path / "py", {"worker.py": ""})
+    assert build_guest.detect(py).language == "python"
+    js = make_guest(tmp_path / "js", {"worker.js": ""})
+    with pytest.raises(build_guest.BuildError) as refused:
+        build_guest.detect(js).toolchain()
+    assert refused.value.code == 2
+    assert "not supported yet" in str(refused.value)
+
+
+def test_detect_explains_missing_folders_and_entries(
+    build_guest: ModuleType, tmp_path: Path
+) -> None:
+    with pytest.raises(build_guest.BuildError, match="no such guest folder"):
+        build_guest.detect(tmp_path / "missing")
+    with pytest.raises(build_guest.BuildError, match=r"expected worker\.py"):
+        build_guest.detect(make_guest(tmp_path / "empty", {"README.md": ""}))
+
+
+def test_source_files_skip_assets_caches_and_outputs(
+    build_guest: ModuleType, tmp_path: Path
+) -> None:
+    guest = make_guest(
+        tmp_path,
+        {
+            "worker.py": "",
+            "lib/util.py": "",
+            "lib/public/kept.py": "",
+            "public/index.html": "",
+            "__pycache__/worker.pyc": "",
+            "lib/__pycache__/x.pyc": "",
+            "out.wasm": "",
+            ".hidden": "",
+        },
+    )
+    files = [rel for rel, _ in build_guest.source_files(guest, frozenset({"public"}))]
+    assert files == ["lib/public/kept.py", "lib/util.py", "worker.py"]
+
+
+def test_cache_key_follows_sources_not_assets(
+    build_guest: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = build_guest.PythonBuilder()
+    monkeypatch.setattr(builder, "toolchain", lambda: "componentize-py test")
+    guest = make_guest(tmp_path, {"worker.py": "a = 1\n", "public/index.html": "v1"})
+    first = build_guest.cache_key(builder, guest)
+    (guest / "public" / "index.html").write_text("v2")
+    assert build_guest.cache_key(builder, guest) == first
+    (guest / "worker.py").write_text("a = 2\n")
+    assert build_guest.cache_key(builder, guest) != first
