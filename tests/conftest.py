@@ -72,7 +72,9 @@ class Host:
 
     def get(self, project: str | None, path: str, **headers: str) -> Reply:
         """GET `path` from `project` with headers given as keyword arguments (_ → -)."""
-        return self.request(project, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+        return self.request(
+            project, path, headers={k.replace("_", "-"): v for k, v in headers.items()}
+        )
 
     def deploy(self, project: str, worker: Path, assets: Path | None = None, *extra: str) -> str:
         """Deploy with the CLI from a separate process, straight into the database."""

@@ -25,7 +25,13 @@ def test_put_get_delete(store: SqliteStore) -> None:
 
 def test_prefix_listing_is_exact(store: SqliteStore) -> None:
     with store.atomic() as w:
-        for key in ["project/a/x", "project/a/y", "project/ab/x", "project/a0", "project/a/\U0010ffff"]:
+        for key in [
+            "project/a/x",
+            "project/a/y",
+            "project/ab/x",
+            "project/a0",
+            "project/a/\U0010ffff",
+        ]:
             w.put(key, b"")
     assert store.keys("project/a/") == ["project/a/x", "project/a/y", "project/a/\U0010ffff"]
     with store.atomic() as w:

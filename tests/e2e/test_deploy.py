@@ -1,0 +1,135 @@
+"""Deploying: the CLI and the API, refusals that keep the old version serving, redeploys."""
+
+import json
+from pathlib import Path
+
+import pytest
+from wasmtime import wat2wasm
+
+from host.bundle import Bundle, BundleLimits, pack, read_folder
+from tests.conftest import TOKEN, Host, run_cli
+from tests.runtime import wat_guests
+
+
+def site(root: Path, **files: str) -> Path:
+    """A folder of text files."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name.replace("__", ".")).write_text(text)
+    return root
+
+
+def test_project_without_assets_says_so(host: Host, hello_py: Path) -> None:
+    host.deploy("no-assets", hello_py)
+    reply = host.get("no-assets", "/")
+    assert reply.status == 404
+    assert reply.text == "No assets found"
+    assert host.get("no-assets", "/api/x").status == 200
+
+
+def test_redeploy_changes_the_next_response(
+    host: Host, hello_py: Path, misbehave_py: Path, tmp_path: Path
+) -> None:
+    host.deploy("redeploy", hello_py, site(tmp_path / "v1", page__txt="version one"))
+    assert host.get("redeploy", "/page.txt").text == "version one"
+    assert host.get("redeploy", "/api/hello").status == 200
+    host.deploy("redeploy", misbehave_py, site(tmp_path / "v2", page__txt="version two"))
+    assert host.get("redeploy", "/page.txt").text == "version two"
+    assert host.get("redeploy", "/ok").text == "misbehave is fine"
+    assert host.get("redeploy", "/api/hello").status == 404
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: b"this is not wasm at all", "not a WebAssembly component"),
+        (lambda: bytes(wat2wasm("(module)")), "core WebAssembly module, not a component"),
+        (lambda: b"\0asm\x0d\x00\x01\x00garbage", "does not compile"),
+        (
+            lambda: bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO, "wasi:http/handler@0.3.0"))),
+            "does not export wasmhost:worker/handler@0.1.0",
+        ),
+    ],
+)
+def test_bad_worker_is_refused_and_the_old_version_keeps_serving(
+    host: Host, hello_py: Path, tmp_path: Path, make: object, message: str
+) -> None:
+    host.deploy("steady", hello_py, site(tmp_path / "ok", a__txt="good"))
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(make())  # type: ignore[operator]
+    result = run_cli(
+        "deploy", "--project", "steady", "--worker", str(bad), "--assets", str(tmp_path / "ok"),
+        "--db", str(host.db), cache_dir=host.cache_dir, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert host.get("steady", "/a.txt").text == "good"
+    assert host.get("steady", "/api/hello").status == 200
+
+
+def test_cli_errors_are_clear(host: Host, hello_py: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "deploy", "--project", "Not_Valid", "--worker", str(hello_py), "--db", str(host.db),
+        cache_dir=host.cache_dir, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "invalid project id" in result.stderr
+    result = run_cli(
+        "deploy", "--project", "x", "--worker", str(tmp_path / "missing.wasm"),
+        "--db", str(host.db), cache_dir=host.cache_dir, check=False,
+    )  # fmt: skip
+    assert "scripts/build-guest" in result.stderr
+
+
+def test_api_deploy_needs_the_token(host: Host, hello_py: Path) -> None:
+    upload = pack(Bundle(hello_py.read_bytes()))
+    path = "/v1/projects/via-api/deployments"
+    assert host.request(None, path, "POST", body=upload).status == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert host.request(None, path, "POST", headers=wrong, body=upload).status == 401
+    assert host.get("via-api", "/api/hello").status == 404
+
+
+def test_api_deploy_and_list(host: Host, hello_py: Path, tmp_path: Path) -> None:
+    bundle = read_folder(hello_py, site(tmp_path / "s", x__txt="from the api"), BundleLimits())
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    path = "/v1/projects/via-api/deployments?html_handling=none"
+    reply = host.request(None, path, "POST", headers=auth, body=pack(bundle))
+    assert reply.status == 201, reply.text
+    created = json.loads(reply.body)
+    assert created["project_id"] == "via-api" and created["files"] == 1
+    assert created["asset_options"]["html_handling"] == "none"
+    assert host.get("via-api", "/x.txt").text == "from the api"
+    listing = json.loads(host.request(None, "/v1/projects", headers=auth).body)
+    assert "via-api" in {p["project_id"] for p in listing["projects"]}
+
+
+def test_api_refuses_bad_uploads(host: Host) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    path = "/v1/projects/bad-upload/deployments"
+    reply = host.request(None, path, "POST", headers=auth, body=b"not a tar")
+    assert reply.status == 400
+    assert "not a readable tar archive" in reply.text
+    bad = pack(Bundle(b"\0asm\x0d\x00\x01\x00junk"))
+    reply = host.request(None, path, "POST", headers=auth, body=bad)
+    assert reply.status == 400
+    assert "does not compile" in reply.text
+    reply = host.request(None, path + "?html_handling=sideways", "POST", headers=auth, body=bad)
+    assert reply.status == 400
+
+
+def test_cli_deploys_through_the_api(host: Host, hello_py: Path, tmp_path: Path) -> None:
+    public = site(tmp_path / "s", y__txt="sent by url")
+    result = run_cli(
+        "deploy", "--project", "by-url", "--worker", str(hello_py), "--assets", str(public),
+        "--url", f"http://127.0.0.1:{host.port}", "--token", TOKEN, cache_dir=host.cache_dir,
+    )  # fmt: skip
+    assert "deployed by-url version 1" in result.stdout
+    assert host.get("by-url", "/y.txt").text == "sent by url"
+    result = run_cli(
+        "deploy", "--project", "by-url", "--worker", str(hello_py),
+        "--url", f"http://127.0.0.1:{host.port}", "--token", "wrong", cache_dir=host.cache_dir,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "deploy refused (401)" in result.stderr

@@ -1,0 +1,56 @@
+"""Projects never see each other's files, whatever path or URL a request or a guest names."""
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import Host
+
+
+@pytest.fixture(scope="module")
+def two_projects(host: Host, misbehave_py: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`alpha` and `beta`, each with a secret file of its own."""
+    for name in ("alpha", "beta"):
+        public = tmp_path_factory.mktemp(name)
+        (public / f"secret-{name}.txt").write_text(f"{name} only")
+        (public / "shared-name.txt").write_text(f"{name}'s copy")
+        host.deploy(name, misbehave_py, public)
+
+
+ESCAPES = [
+    "/secret-beta.txt",
+    "/../beta/secret-beta.txt",
+    "/%2e%2e/beta/secret-beta.txt",
+    "/..%2Fbeta%2Fsecret-beta.txt",
+    "/assets/../../beta/assets/secret-beta.txt",
+    "/project/beta/assets/secret-beta.txt",
+    "/%2e%2e%2f%2e%2e%2fproject%2fbeta%2fassets%2fsecret-beta.txt",
+    "//beta/secret-beta.txt",
+    "/..\\beta\\secret-beta.txt",
+    "/secret-beta.txt%00",
+]
+
+
+@pytest.mark.usefixtures("two_projects")
+@pytest.mark.parametrize("path", ESCAPES)
+def test_request_paths_cannot_reach_another_project(host: Host, path: str) -> None:
+    reply = host.get("alpha", path)
+    assert reply.status in (404, 307)
+    assert b"beta only" not in reply.body
+
+
+@pytest.mark.usefixtures("two_projects")
+@pytest.mark.parametrize("path", ESCAPES)
+def test_guest_urls_cannot_reach_another_project(host: Host, path: str) -> None:
+    for url in (path, "http://beta.localhost" + path, "http://beta.localhost:1/x/.." + path):
+        reply = host.get("alpha", "/asset?url=" + quote(url, safe=""))
+        assert b"beta only" not in reply.body
+        assert reply.status in (404, 307)
+
+
+@pytest.mark.usefixtures("two_projects")
+def test_same_name_gives_each_project_its_own_file(host: Host) -> None:
+    assert host.get("alpha", "/shared-name.txt").text == "alpha's copy"
+    assert host.get("beta", "/shared-name.txt").text == "beta's copy"
+    assert host.get("beta", "/secret-beta.txt").text == "beta only"

@@ -1,0 +1,70 @@
+"""misbehave-py: a test guest that fails on purpose, one way per path."""
+
+from urllib.parse import parse_qs, urlsplit
+
+from workers import Request, Response
+
+
+async def fetch(request, env):
+    """Route by path; anything unknown goes to the assets."""
+    url = urlsplit(request.url)
+    route = ROUTES.get(url.path)
+    if route is None:
+        return await env.ASSETS.fetch(request)
+    return await route(request, env, parse_qs(url.query))
+
+
+async def ok(request, env, query):
+    """A healthy answer."""
+    return Response("misbehave is fine", headers={"x-guest": "misbehave-py"})
+
+
+async def trap(request, env, query):
+    """An uncaught exception."""
+    raise RuntimeError("boom from the guest")
+
+
+async def loop(request, env, query):
+    """Never returns."""
+    n = 0
+    while True:
+        n += 1
+
+
+async def alloc(request, env, query):
+    """Allocates until the memory cap stops it."""
+    hoard = []
+    while True:
+        hoard.append(bytearray(1 << 20))
+
+
+async def flood(request, env, query):
+    """Writes far more output than the host keeps."""
+    line = "x" * 1000
+    for i in range(2000):
+        print(f"flood {i} {line}")
+    return Response("flooded")
+
+
+async def echo(request, env, query):
+    """Sends the request body back, with what the guest saw."""
+    body = await request.bytes()
+    headers = {"x-method": request.method, "x-url": request.url, "x-length": str(len(body))}
+    return Response(body, headers=headers)
+
+
+async def asset(request, env, query):
+    """Asks the asset binding for any URL the test names (isolation tests)."""
+    target = query.get("url", ["/"])[0]
+    return await env.ASSETS.fetch(Request(target, headers=request.headers))
+
+
+ROUTES = {
+    "/ok": ok,
+    "/trap": trap,
+    "/loop": loop,
+    "/alloc": alloc,
+    "/flood": flood,
+    "/echo": echo,
+    "/asset": asset,
+}
