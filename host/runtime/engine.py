@@ -8,12 +8,15 @@ from importlib.metadata import version
 
 from wasmtime import Config, Engine
 
+from host.runtime import fastbytes
+
 TICK_SECONDS = 0.01
 ENGINE_SETTINGS = {"epoch_interruption": True, "cranelift_opt_level": "speed"}
 
 
 def create_engine() -> Engine:
     """An engine for components with epoch interruption (how deadlines stop a guest)."""
+    fastbytes.install()
     config = Config()
     config.epoch_interruption = ENGINE_SETTINGS["epoch_interruption"]
     config.cranelift_opt_level = str(ENGINE_SETTINGS["cranelift_opt_level"])

@@ -7,7 +7,7 @@ import pytest
 from host.errors import GuestTimedOut, GuestTrapped
 from host.runtime.loader import Loader
 from host.runtime.output import GuestOutput
-from host.runtime.sandbox import Sandbox
+from host.runtime.sandbox import Limits, Sandbox
 from tests.runtime import wat_guests
 from tests.runtime.conftest import Scope, compiled, get
 
@@ -58,3 +58,14 @@ def test_sandbox_keeps_serving_after_failures(
         with pytest.raises(GuestTrapped):
             sandbox.fetch(bad, scope, output, get())
         assert sandbox.fetch(good, scope, output, get()).status == 200
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 70_000, 2_000_000])
+def test_inline_bytes_cross_both_ways_intact(
+    size: int, loader: Loader, engine: object, scope: Scope, output: GuestOutput
+) -> None:
+    sandbox = Sandbox(engine, Limits(memory_bytes=64 * 1024 * 1024))  # type: ignore[arg-type]
+    worker = compiled(loader, wat_guests.guest(wat_guests.ECHO_BODY))
+    body = bytes(i % 251 for i in range(size))
+    response = sandbox.fetch(worker, scope, output, get(body=body))
+    assert response.body == (body or b"")

@@ -32,10 +32,14 @@ TEMPLATE = r"""
       (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
                              (i32.sub (i32.const 0) (local.get 2))))
       (global.set $heap (i32.add (local.get $p) (local.get 3)))
+      (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
+        (then (drop (memory.grow
+          (i32.sub (i32.add (i32.shr_u (global.get $heap) (i32.const 16)) (i32.const 1))
+                   (memory.size))))))
       (local.get $p))
     RESPONSE_DATA
     (func (export "fetch") (param $method i32) (param i32) (param i32) (param i32)
-                           (param i32) (param i32) (param $disc i32) (param $p1 i32) (param i32)
+                           (param i32) (param i32) (param $disc i32) (param $p1 i32) (param $p2 i32)
                            (result i32)
       BODY)
   )
@@ -56,8 +60,9 @@ HELLO = "i32.const 64"
 ECHO_BODY = """
       (i32.store8 (i32.const 76) (local.get $disc))
       (i32.store (i32.const 80) (local.get $p1))
+      (i32.store (i32.const 84) (local.get $p2))
       i32.const 64"""
-"""Answers 200 with the request's body variant passed straight back (handles untouched)."""
+"""Answers 200 with the request's body variant passed straight back (handle or bytes)."""
 
 LOOP = "(loop $forever (br $forever)) i32.const 64"
 """Never returns."""

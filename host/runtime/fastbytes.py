@@ -1,0 +1,59 @@
+"""A fast path for `list<u8>` values in wasmtime-py (wasmtime==50.0.1, pinned).
+
+wasmtime-py converts a byte list element by element in Python (~1.4 s per MB). The C API
+represents it as an array of 32-byte `wasmtime_component_val_t` cells (kind at offset 0,
+payload at offset 8), so a strided memoryview copies every byte in one C-level slice
+assignment instead. Lists of any other element type keep the stock conversion.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from wasmtime import _ffi as ffi
+from wasmtime.component import _types
+
+_CELL = ctypes.sizeof(ffi.wasmtime_component_val_t)
+_PAYLOAD = ffi.wasmtime_component_val_t.of.offset
+_U8 = ffi.WASMTIME_COMPONENT_U8.value
+_stock_to_c = _types.ListType.convert_to_c
+_stock_from_c = _types.ListType.convert_from_c
+
+
+def _cells(data: Any, count: int) -> memoryview:
+    """The raw bytes of `count` value cells starting at pointer `data`."""
+    address = ctypes.cast(data, ctypes.c_void_p).value
+    return memoryview((ctypes.c_ubyte * (_CELL * count)).from_address(address or 0)).cast("B")
+
+
+def _to_c(self: _types.ListType, store: Any, val: Any, ptr: Any) -> None:
+    """Lower `bytes` into a list of u8 cells with two strided copies."""
+    if not (isinstance(val, bytes) and self._is_bytes()):
+        return _stock_to_c(self, store, val, ptr)
+    raw = ffi.wasmtime_component_vallist_t()
+    ffi.wasmtime_component_vallist_new_uninit(raw, len(val))
+    if val:
+        cells = _cells(raw.data, len(val))
+        cells[0::_CELL] = bytes([_U8]) * len(val)
+        cells[_PAYLOAD::_CELL] = val
+    ptr.contents.kind = ffi.WASMTIME_COMPONENT_LIST
+    ptr.contents.of.list = raw
+    return None
+
+
+def _from_c(self: _types.ListType, c: Any) -> Any:
+    """Lift a list of u8 cells into `bytes` with one strided copy."""
+    if not self._is_bytes():
+        return _stock_from_c(self, c)
+    raw = c.of.list
+    try:
+        return bytes(_cells(raw.data, raw.size)[_PAYLOAD::_CELL]) if raw.size else b""
+    finally:
+        ffi.wasmtime_component_vallist_delete(ctypes.byref(raw))
+
+
+def install() -> None:
+    """Patch wasmtime-py's list conversion (idempotent)."""
+    _types.ListType.convert_to_c = _to_c  # type: ignore[method-assign]
+    _types.ListType.convert_from_c = _from_c  # type: ignore[method-assign]
