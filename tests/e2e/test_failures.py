@@ -1,5 +1,6 @@
 """Guests that trap, loop, allocate or flood get a 5xx; everyone else keeps being served."""
 
+import json
 import time
 from pathlib import Path
 
@@ -90,3 +91,11 @@ def test_request_body_reaches_the_guest(host: Host, misbehave: str) -> None:
     assert reply.body == body
     assert reply.header("x-method") == "POST"
     assert reply.header("x-url") == f"http://misbehave.localhost:{host.port}/echo?x=1"
+
+
+def test_wasi_grants_nothing(host: Host, misbehave: str) -> None:
+    seen = json.loads(host.get(misbehave, "/sandbox").body)
+    assert seen["environ"] == {}
+    assert seen["argv"] == []
+    assert seen["listdir"] in ([], "refused: FileNotFoundError", "refused: PermissionError")
+    assert str(seen["open"]).startswith("refused:")

@@ -1,5 +1,8 @@
 """misbehave-py: a test guest that fails on purpose, one way per path."""
 
+import os
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from workers import Request, Response
@@ -59,7 +62,22 @@ async def asset(request, env, query):
     return await env.ASSETS.fetch(Request(target, headers=request.headers))
 
 
+async def sandbox(request, env, query):
+    """Reports what the sandbox lets the guest see of files, environment and arguments."""
+    seen = {"environ": dict(os.environ), "argv": sys.argv[1:]}
+    for name, probe in (
+        ("listdir", lambda: os.listdir("/")),
+        ("open", lambda: Path("/etc/passwd").read_text()),
+    ):
+        try:
+            seen[name] = probe()
+        except OSError as error:
+            seen[name] = f"refused: {type(error).__name__}"
+    return Response.json(seen)
+
+
 ROUTES = {
+    "/sandbox": sandbox,
     "/ok": ok,
     "/trap": trap,
     "/loop": loop,
