@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from wasmtime import Config, Engine
 
-from host.runtime import fastbytes
+from host.runtime import wasmtime_fixes
 
 TICK_SECONDS = 0.01
 ENGINE_SETTINGS = {"epoch_interruption": True, "cranelift_opt_level": "speed"}
@@ -16,7 +16,7 @@ ENGINE_SETTINGS = {"epoch_interruption": True, "cranelift_opt_level": "speed"}
 
 def create_engine() -> Engine:
     """An engine for components with epoch interruption (how deadlines stop a guest)."""
-    fastbytes.install()
+    wasmtime_fixes.install()
     config = Config()
     config.epoch_interruption = ENGINE_SETTINGS["epoch_interruption"]
     config.cranelift_opt_level = str(ENGINE_SETTINGS["cranelift_opt_level"])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import wraps
 from typing import Any, Protocol
 
-from wasmtime import Engine
+from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Linker
 
+from host.errors import GuestTrapped
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse, request_from_wit
 from host.runtime.world import ASSETS, BODIES, TYPES
@@ -18,14 +20,53 @@ from host.runtime.world import ASSETS, BODIES, TYPES
 class RequestScope(Protocol):
     """What host functions need from the request being served."""
 
-    bodies: BodyTable
+    failure: BaseException | None
+
+    @property
+    def bodies(self) -> BodyTable:
+        """The request's body table."""
+        ...
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """Answer the guest's `assets.fetch` for this request's project."""
         ...
 
 
-_current: ContextVar[RequestScope] = ContextVar("wasmhost_request_scope")
+class NoRequest:
+    """The scope while a worker starts at deploy time: no request, so no host calls."""
+
+    failure: BaseException | None = None
+
+    @property
+    def bodies(self) -> BodyTable:
+        """There is no body table outside a request."""
+        raise GuestTrapped("the worker called the host while starting, outside any request")
+
+    def fetch_asset(self, request: WitRequest) -> WitResponse:
+        """There is no asset binding outside a request."""
+        raise GuestTrapped("the worker called assets.fetch while starting, outside any request")
+
+
+_current: ContextVar[RequestScope | None] = ContextVar("wasmhost_request_scope", default=None)
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a host function for the current scope; a failure is kept on the scope.
+
+    wasmtime-py keeps a Python exception raised by a host function in a process-wide
+    global that another thread's trap may pick up; raising WasmtimeError avoids it.
+    """
+
+    @wraps(method)
+    def call(_store: Any, *args: Any) -> Any:
+        scope = _current.get() or NoRequest()
+        try:
+            return method(scope, *args)
+        except BaseException as error:
+            scope.failure = error
+            raise WasmtimeError(f"host function {method.__name__} failed") from None
+
+    return call
 
 
 @contextmanager
@@ -55,26 +96,31 @@ def create_linker(engine: Engine) -> Linker:
     return linker
 
 
-def _assets_fetch(_store: Any, request: Any) -> WitResponse:
+@_guarded
+def _assets_fetch(scope: RequestScope, request: Any) -> WitResponse:
     """assets.fetch(request) -> response."""
-    return _current.get().fetch_asset(request_from_wit(request))
+    return scope.fetch_asset(request_from_wit(request))
 
 
-def _bodies_size(_store: Any, handle: int) -> int | None:
+@_guarded
+def _bodies_size(scope: RequestScope, handle: int) -> int | None:
     """bodies.size(handle) -> option<u64>."""
-    return _current.get().bodies.size(handle)
+    return scope.bodies.size(handle)
 
 
-def _bodies_read(_store: Any, handle: int, offset: int, limit: int) -> bytes:
+@_guarded
+def _bodies_read(scope: RequestScope, handle: int, offset: int, limit: int) -> bytes:
     """bodies.read(handle, offset, max) -> list<u8>."""
-    return _current.get().bodies.read(handle, offset, limit)
+    return scope.bodies.read(handle, offset, limit)
 
 
-def _bodies_create(_store: Any) -> int:
+@_guarded
+def _bodies_create(scope: RequestScope) -> int:
     """bodies.create() -> u32."""
-    return _current.get().bodies.create()
+    return scope.bodies.create()
 
 
-def _bodies_append(_store: Any, handle: int, chunk: bytes) -> None:
+@_guarded
+def _bodies_append(scope: RequestScope, handle: int, chunk: bytes) -> None:
     """bodies.append(handle, chunk)."""
-    _current.get().bodies.append(handle, chunk)
+    scope.bodies.append(handle, chunk)

@@ -10,7 +10,7 @@ from wasmtime.component import Instance, Linker
 
 from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped, InvalidWorker
 from host.runtime.engine import deadline_ticks
-from host.runtime.linker import RequestScope, bound_to, create_linker
+from host.runtime.linker import NoRequest, RequestScope, bound_to, create_linker
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.values import WitRequest, WitResponse, response_from_wit
@@ -25,6 +25,11 @@ class Limits:
 
     cpu_deadline_ms: int = 1000
     memory_bytes: int = 128 * 1024 * 1024
+    # Counts that keep the memory cap a real total: one linear memory, a few small tables.
+    memories: int = 1
+    tables: int = 4
+    table_elements: int = 100_000
+    instances: int = 32
 
 
 class Sandbox:
@@ -48,6 +53,8 @@ class Sandbox:
                 result = func(store, req)
                 func.post_return(store)
             except (Trap, WasmtimeError) as error:
+                if scope.failure is not None:
+                    raise scope.failure from None
                 raise _classify(error) from None
         try:
             return response_from_wit(result)
@@ -58,7 +65,8 @@ class Sandbox:
         """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
         output = GuestOutput("deploy-check", 16 * 1024)
         try:
-            self._instantiate(self._new_store(output), worker)
+            with bound_to(NoRequest()):
+                self._instantiate(self._new_store(output), worker)
         except (Trap, WasmtimeError) as error:
             detail = error_summary(error)
             raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None
@@ -66,7 +74,14 @@ class Sandbox:
     def _new_store(self, output: GuestOutput) -> Store:
         """A Store with the limits set before anything runs, and WASI granting nothing."""
         store = Store(self._engine)
-        store.set_limits(memory_size=self._limits.memory_bytes)
+        limits = self._limits
+        store.set_limits(
+            memory_size=limits.memory_bytes,
+            memories=limits.memories,
+            tables=limits.tables,
+            table_elements=limits.table_elements,
+            instances=limits.instances,
+        )
         store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
         wasi = WasiConfig()
         wasi.stdout_custom = output.writer("stdout")
@@ -80,8 +95,13 @@ class Sandbox:
 
 
 def _classify(error: Exception) -> Exception:
-    """Turn a wasmtime failure into the domain error that says what happened."""
+    """Turn a wasmtime failure into the domain error that says what happened.
+
+    Only the last line (the root cause) is trusted: earlier lines hold the backtrace, whose
+    function names the guest chooses.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = error_summary(error, limit=2000)
-    if "wasm trap: interrupt" in text:
+    if lines and lines[-1] == "wasm trap: interrupt":
         return GuestTimedOut(text)
     return GuestTrapped(text)

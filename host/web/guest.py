@@ -27,6 +27,7 @@ class ProjectRequest:
 
     bodies: BodyTable
     assets: AssetBinding
+    failure: BaseException | None = None
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """The guest's `assets.fetch`, for this request's project only."""

@@ -42,6 +42,7 @@ class Scope:
 
     bodies: BodyTable = field(default_factory=lambda: BodyTable(1 << 20))
     asked: list[WitRequest] = field(default_factory=list)
+    failure: BaseException | None = None
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """Record the request; answer 204."""

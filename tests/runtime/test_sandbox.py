@@ -40,13 +40,76 @@ def test_endless_loop_hits_the_deadline(
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("body", [wat_guests.TRAP, wat_guests.MEMORY_BOMB])
-def test_trap_and_memory_bomb(
-    body: str, loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput
-) -> None:
-    worker = compiled(loader, wat_guests.guest(body))
+def test_trap(loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput) -> None:
+    worker = compiled(loader, wat_guests.guest(wat_guests.TRAP))
     with pytest.raises(GuestTrapped, match="unreachable"):
         sandbox.fetch(worker, scope, output, get())
+
+
+def test_memory_stops_growing_at_the_cap(
+    loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput
+) -> None:
+    worker = compiled(loader, wat_guests.guest(wat_guests.MEMORY_BOMB))
+    pages = sandbox.fetch(worker, scope, output, get()).status
+    assert 16 * 1024 * 1024 - 16 * 65536 < pages * 65536 <= 16 * 1024 * 1024
+
+
+def test_tables_stop_growing_at_the_limit(
+    loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput
+) -> None:
+    worker = compiled(loader, wat_guests.guest(wat_guests.TABLE_BOMB))
+    thousands = sandbox.fetch(worker, scope, output, get()).status
+    assert 90 <= thousands <= Limits().table_elements // 1000
+
+
+def test_a_second_memory_is_refused(
+    loader: Loader, engine: object, sandbox: Sandbox, scope: Scope, output: GuestOutput
+) -> None:
+    from wasmtime import wat2wasm
+    from wasmtime.component import Component
+
+    component = Component(engine, bytes(wat2wasm(wat_guests.TWO_MEMORIES)))  # type: ignore[arg-type]
+    worker = compiled(loader, wat_guests.guest(wat_guests.HELLO))
+    bigger = type(worker)(worker.sha256, component, worker.fetch_index)
+    with pytest.raises(GuestTrapped, match="memory count too high"):
+        sandbox.fetch(bigger, scope, output, get())
+
+
+def test_host_functions_see_only_their_own_request(
+    loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput
+) -> None:
+    worker = compiled(loader, wat_guests.BODY_SIZE)
+    handle = scope.bodies.add(b"x" * 299)
+    assert sandbox.fetch(worker, scope, output, get(body=handle)).status == 299
+    other = Scope()
+    with pytest.raises(GuestTrapped, match=f"unknown body handle {handle}"):
+        sandbox.fetch(worker, other, output, get(body=handle))
+    assert isinstance(other.failure, GuestTrapped)
+
+
+def test_host_failures_never_leak_into_other_requests(
+    loader: Loader, sandbox: Sandbox, output: GuestOutput
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    asking = compiled(loader, wat_guests.BODY_SIZE)
+    trapping = compiled(loader, wat_guests.guest(wat_guests.TRAP))
+
+    def bad_handle(_: int) -> str:
+        with pytest.raises(GuestTrapped) as caught:
+            sandbox.fetch(asking, Scope(), output, get(body=7))
+        return str(caught.value)
+
+    def plain_trap(_: int) -> str:
+        with pytest.raises(GuestTrapped) as caught:
+            sandbox.fetch(trapping, Scope(), output, get())
+        return str(caught.value)
+
+    with ThreadPoolExecutor(4) as pool:
+        handles = [pool.submit(bad_handle, i) for i in range(200)]
+        traps = [pool.submit(plain_trap, i) for i in range(200)]
+        assert all(f.result() == "unknown body handle 7" for f in handles)
+        assert all("unreachable" in f.result() for f in traps)
 
 
 def test_sandbox_keeps_serving_after_failures(

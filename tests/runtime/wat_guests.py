@@ -26,6 +26,7 @@ TEMPLATE = r"""
   (export $response "response" (type $response0))
   (core module $m
     (memory (export "memory") 1)
+    (table $t 1 funcref)
     (global $heap (mut i32) (i32.const 4096))
     (func (export "realloc") (param i32 i32 i32 i32) (result i32)
       (local $p i32)
@@ -74,8 +75,17 @@ MEMORY_BOMB = """
       (block $done (loop $grow
         (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
         (br $grow)))
-      unreachable"""
-"""Grows memory until refused, then aborts as an allocator would."""
+      (i32.store16 (i32.const 64) (memory.size))
+      i32.const 64"""
+"""Grows memory until refused; answers with the number of 64 KiB pages it got as status."""
+
+TABLE_BOMB = """
+      (block $done (loop $grow
+        (br_if $done (i32.eq (table.grow $t (ref.null func) (i32.const 10000)) (i32.const -1)))
+        (br $grow)))
+      (i32.store16 (i32.const 64) (i32.div_u (table.size $t) (i32.const 1000)))
+      i32.const 64"""
+"""Grows its table until refused; answers with the thousands of elements it got as status."""
 
 BAD_STATUS = """
       (i32.store16 (i32.const 64) (i32.const 42))
@@ -90,3 +100,55 @@ def guest(body: str, interface: str = HANDLER) -> str:
         .replace("BODY", body)
         .replace("INTERFACE", interface)
     )
+
+
+TWO_MEMORIES = r"""
+(component
+  (core module $a (memory (export "m") 1))
+  (core module $b (memory (export "m") 1))
+  (core instance $ia (instantiate $a))
+  (core instance $ib (instantiate $b))
+)
+"""
+"""Asks for a second linear memory (which would double the memory cap)."""
+
+BODY_SIZE = r"""
+(component
+  (import "wasmhost:worker/bodies@0.1.0" (instance $bodies
+    (export "size" (func (param "handle" u32) (result (option u64))))))
+  (type $headers (list (tuple string string)))
+  (type $body0 (variant (case "empty") (case "bytes" (list u8)) (case "host" u32)))
+  (export $body "body" (type $body0))
+  (type $request0 (record (field "method" string) (field "url" string)
+                          (field "headers" $headers) (field "body" $body)))
+  (type $response0 (record (field "status" u16) (field "headers" $headers) (field "body" $body)))
+  (export $request "request" (type $request0))
+  (export $response "response" (type $response0))
+  (core module $mem (memory (export "memory") 1))
+  (core instance $memory (instantiate $mem))
+  (core func $size (canon lower (func $bodies "size") (memory (core memory $memory "memory"))))
+  (core module $m
+    (import "env" "memory" (memory 1))
+    (import "env" "size" (func $size (param i32 i32)))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+    ;; response at 64: status from bodies.size, no headers, empty body
+    (func (export "fetch") (param i32 i32 i32 i32 i32 i32) (param $disc i32) (param $p1 i32)
+                           (param i32) (result i32)
+      (call $size (local.get $p1) (i32.const 0))
+      (i32.store16 (i32.const 64) (i32.wrap_i64 (i64.load (i32.const 8))))
+      (i32.store (i32.const 68) (i32.const 0))
+      (i32.store (i32.const 72) (i32.const 0))
+      (i32.store8 (i32.const 76) (i32.const 0))
+      i32.const 64)
+  )
+  (core instance $i (instantiate $m (with "env" (instance
+    (export "memory" (memory $memory "memory"))
+    (export "size" (func $size))))))
+  (func $fetch (param "req" $request) (result $response)
+    (canon lift (core func $i "fetch") (memory (core memory $memory "memory"))
+                (realloc (core func $i "realloc"))))
+  (instance $h (export "fetch" (func $fetch)))
+  (export "wasmhost:worker/handler@0.1.0" (instance $h))
+)
+"""
+"""Calls `bodies.size` on the handle of the request body and answers with it as status."""

@@ -1,14 +1,19 @@
-"""A fast path for `list<u8>` values in wasmtime-py (wasmtime==50.0.1, pinned).
+"""Two fixes to wasmtime-py's component value conversion (wasmtime==50.0.1, pinned).
 
-wasmtime-py converts a byte list element by element in Python (~1.4 s per MB). The C API
-represents it as an array of 32-byte `wasmtime_component_val_t` cells (kind at offset 0,
-payload at offset 8), so a strided memoryview copies every byte in one C-level slice
-assignment instead. Lists of any other element type keep the stock conversion.
+1. Speed: wasmtime-py converts a `list<u8>` element by element in Python (~1.4 s per MB).
+   The C API holds it as an array of 32-byte `wasmtime_component_val_t` cells (kind at
+   offset 0, payload at offset 8), so a strided memoryview copies every byte in one C-level
+   slice assignment instead. Lists of other element types keep the stock conversion.
+2. Threads: lowering an untagged variant (our `body`) tests the value against a set of
+   classes kept in one module-level set, which concurrent requests clear and fill under each
+   other, so a body could be lowered as the wrong case. Each thread gets its own set.
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from wasmtime import _ffi as ffi
@@ -53,7 +58,36 @@ def _from_c(self: _types.ListType, c: Any) -> Any:
         ffi.wasmtime_component_vallist_delete(ctypes.byref(raw))
 
 
+class _ThreadLocalSet:
+    """The part of a set that variant lowering uses, separate for each thread."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def _items(self) -> set[type]:
+        """This thread's set."""
+        items: set[type] | None = getattr(self._local, "items", None)
+        if items is None:
+            items = self._local.items = set()
+        return items
+
+    def add(self, item: type) -> None:
+        """Add to this thread's set."""
+        self._items.add(item)
+
+    def clear(self) -> None:
+        """Empty this thread's set."""
+        self._items.clear()
+
+    def __iter__(self) -> Iterator[type]:
+        """Iterate this thread's set."""
+        return iter(self._items)
+
+
 def install() -> None:
-    """Patch wasmtime-py's list conversion (idempotent)."""
+    """Patch wasmtime-py's value conversion (idempotent)."""
     _types.ListType.convert_to_c = _to_c  # type: ignore[method-assign]
     _types.ListType.convert_from_c = _from_c  # type: ignore[method-assign]
+    if not isinstance(_types.case_test_cache, _ThreadLocalSet):
+        _types.case_test_cache = _ThreadLocalSet()  # type: ignore[assignment]
