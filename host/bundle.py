@@ -1,18 +1,15 @@
-"""Deploy bundles: a project's worker and asset files, read from a folder or a tar upload.
+"""Deploy bundles: a project's worker and its asset files, with the checks every way in shares.
 
-Both ways in apply the same checks, so a hostile archive can do no more than a folder:
-only regular files, safe relative paths, per-file and per-deployment limits enforced
-before a file's bytes are read.
+A bundle comes from a folder (here) or an upload (`host.upload`); both add files through
+`Bundle.add_file`, so a hostile archive can do no more than a folder: safe relative paths,
+per-file, per-deployment and total limits, all checked before a file's bytes are read.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from host.errors import DeployError
@@ -45,6 +42,8 @@ class Bundle:
     ) -> None:
         """Check the limits for one more file of `size` bytes, then read and keep it."""
         pathname = pathname_for(relative)
+        if pathname in self.files:
+            raise DeployError(f"asset {relative} appears twice")
         if len(self.files) >= limits.max_files:
             raise DeployError(
                 f"too many asset files: at most {limits.max_files} per deployment (max_files)"
@@ -108,81 +107,3 @@ def pathname_for(relative: str) -> str:
     except UnicodeEncodeError:
         raise DeployError(f"asset path {relative!r} is not valid UTF-8") from None
     return "/" + relative
-
-
-def pack(bundle: Bundle) -> bytes:
-    """A gzipped tar of the bundle, for the deploy API."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        _add_member(tar, WORKER_MEMBER, bundle.worker)
-        if bundle.has_assets:
-            _add_dir(tar, ASSETS_DIR)
-        for pathname, data in bundle.files.items():
-            _add_member(tar, ASSETS_DIR + pathname, data)
-    return out.getvalue()
-
-
-def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    """Add one regular file with fixed metadata."""
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
-
-
-def _add_dir(tar: tarfile.TarFile, name: str) -> None:
-    """Add a directory entry (so an empty assets folder still means 'has assets')."""
-    info = tarfile.TarInfo(name)
-    info.type = tarfile.DIRTYPE
-    info.mode = 0o755
-    tar.addfile(info)
-
-
-def unpack(data: bytes, limits: BundleLimits) -> Bundle:
-    """Read a bundle tar (optionally gzipped) without extracting anything to disk."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            return _read_members(tar, limits)
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
-        raise DeployError(f"the upload is not a readable tar archive: {error}") from None
-
-
-def _read_members(tar: tarfile.TarFile, limits: BundleLimits) -> Bundle:
-    """Walk the archive's members, checking each before reading it."""
-    worker: bytes | None = None
-    bundle = Bundle(worker=b"")
-    for count, member in enumerate(tar):
-        if count > 2 * limits.max_files + 16:
-            raise DeployError("the archive has far more entries than files allowed")
-        name = member.name.removeprefix("./").rstrip("/")
-        if member.isdir():
-            bundle.has_assets = bundle.has_assets or name == ASSETS_DIR
-            continue
-        if not member.isfile():
-            raise DeployError(f"archive member {member.name!r} is not a regular file")
-        if name == WORKER_MEMBER:
-            if member.size > limits.max_worker_bytes:
-                raise DeployError(f"worker is larger than {limits.max_worker_bytes} bytes")
-            worker = _member_bytes(tar, member)
-        elif name.startswith(ASSETS_DIR + "/"):
-            relative = name[len(ASSETS_DIR) + 1 :]
-            bundle.add_file(relative, member.size, partial(_member_bytes, tar, member), limits)
-        else:
-            raise DeployError(
-                f"unexpected archive member {member.name!r}:"
-                f" expected {WORKER_MEMBER} and {ASSETS_DIR}/…"
-            )
-    if worker is None:
-        raise DeployError(f"the archive has no {WORKER_MEMBER}")
-    bundle.worker = worker
-    return bundle
-
-
-def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    """A regular member's bytes, exactly `member.size` of them."""
-    stream = tar.extractfile(member)
-    assert stream is not None
-    data = stream.read(member.size + 1)
-    if len(data) != member.size:
-        raise DeployError(f"archive member {member.name!r} is truncated")
-    return data

@@ -13,9 +13,10 @@ from typing import Any
 import click
 
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
-from host.bundle import Bundle, pack, read_folder
-from host.config import Settings
+from host.bundle import Bundle, read_folder
+from host.config import MIB, Settings
 from host.errors import WasmhostError
+from host.upload import pack
 
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
@@ -31,7 +32,12 @@ def main() -> None:
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
 @click.option("--base-domain", help="Projects answer at {project}.{base-domain} [localhost].")
-@click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token enabling the deploy API.")
+@click.option(
+    "--token",
+    envvar="WASMHOST_TOKEN",
+    help="Bearer token enabling the deploy API (prefer the"
+    " WASMHOST_TOKEN variable: options show in process lists).",
+)
 @click.option("--threads", default=8, show_default=True, help="Waitress worker threads.")
 def serve(
     db: Path | None, bind: str, port: int, base_domain: str | None, token: str | None, threads: int
@@ -42,9 +48,15 @@ def serve(
     from host.web.app import create_app
 
     _configure_logging()
-    settings = Settings.from_env(db=db, base_domain=base_domain, token=token)
+    try:
+        settings = Settings.from_env(db=db, base_domain=base_domain, token=token)
+    except WasmhostError as error:
+        raise click.ClickException(str(error)) from None
     app = create_app(settings)
-    server: Any = waitress.create_server(app, host=bind, port=port, threads=threads)
+    largest_body = max(settings.max_request_mb, settings.max_upload_mb) * MIB
+    server: Any = waitress.create_server(
+        app, host=bind, port=port, threads=threads, max_request_body_size=largest_body
+    )
     actual = server.effective_port
     click.echo(
         f"wasmhost serving {settings.db} on http://{bind}:{actual}/"
@@ -141,7 +153,7 @@ def _deploy_remote(
         raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
     from host.deploy import bundle_limits
 
-    bundle = read_folder(worker, assets, bundle_limits(Settings()))
+    bundle = read_folder(worker, assets, bundle_limits(Settings.from_env()))
     _say_reading(bundle)
     query = "&".join(f"{k}={v}" for k, v in options.items())
     target = f"{url.rstrip('/')}/v1/projects/{project}/deployments" + (f"?{query}" if query else "")

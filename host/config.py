@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host.errors import WasmhostError
+
 MIB = 1024 * 1024
+
+
+class SettingsError(WasmhostError):
+    """A setting has a value the host cannot use."""
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -41,10 +47,14 @@ class Settings:
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
 
     def __post_init__(self) -> None:
-        """Accept strings for path settings."""
+        """Accept strings for path settings; refuse numbers that cannot work."""
         object.__setattr__(self, "db", Path(self.db))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("int", int) and (not isinstance(value, int) or value < 1):
+                raise SettingsError(f"{f.name} must be a whole number of at least 1, not {value!r}")
 
     @property
     def compiled_dir(self) -> Path:
@@ -68,7 +78,11 @@ class Settings:
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
     """Turn an environment string into the field's type."""
     if f.type in ("int", int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            message = f"WASMHOST_{f.name.upper()} must be a whole number, not {raw!r}"
+            raise SettingsError(message) from None
     if "Path" in str(f.type):
         return Path(raw)
     return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from host.assets.manifest import build_asset_manifest
+from host.assets.build import build_assets
 from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
@@ -37,15 +37,16 @@ def deploy(
     asset_options = AssetOptions.from_mapping(options)
     worker = services.loader.compile(bundle.worker)
     services.sandbox.check_starts(worker)
-    manifest = build_asset_manifest(bundle.files).to_json() if bundle.has_assets else None
+    assets = build_assets(bundle.files, asset_options) if bundle.has_assets else None
     deployment = write_deployment(
         services.store,
         project_id,
         worker=bundle.worker,
         worker_sha256=worker.sha256,
-        files=bundle.files,
-        manifest=manifest,
+        files=assets.files if assets else {},
+        manifest=assets.manifest.to_json() if assets else None,
         asset_options=asset_options.to_mapping(),
+        variants=assets.variants if assets else None,
     )
     log.info(
         "deployed %s version %d (%d files, worker %s)",

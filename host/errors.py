@@ -37,6 +37,10 @@ class GuestBadResponse(GuestError):
     """The guest returned a response the host cannot send (bad status, header or body)."""
 
 
+class WorkerUnavailable(WasmhostError):
+    """A deployed worker no longer compiles or loads in this host (say, after an upgrade)."""
+
+
 class RequestTooLarge(WasmhostError):
     """The request body is larger than the host accepts."""
 

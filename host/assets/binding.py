@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from host.assets.handler import handle_asset_request
-from host.assets.manifest import Manifest
+from host.assets.handler import AssetResponse, handle_asset_request
+from host.assets.manifest import AssetEntry, Manifest
 from host.assets.options import AssetOptions
 from host.errors import WasmhostError
 from host.runtime.bodies import BodyTable
@@ -37,27 +37,48 @@ class AssetBinding:
 
     def fetch(self, request: WitRequest) -> WitResponse:
         """Answer a request; a file body becomes a lazy host handle, never guest bytes."""
-        parts = urlsplit(request.url)
-        answer = handle_asset_request(
-            self._manifest,
-            request.method,
-            parts.path,
-            parts.query,
-            _header_map(request.headers),
-            self._options,
-        )
+        answer = self._answer(request)
         body: bytes | int | None = answer.body or None
         if answer.file is not None and self._manifest is not None:
-            size = self._manifest.files[answer.file].size
-            body = self._bodies.add_lazy(lambda: self._read(answer.file or ""), size)
+            body = self._lazy_body(self._manifest.files[answer.file], answer)
         return WitResponse(answer.status, list(answer.headers), body_from_wit(body))
 
-    def _read(self, pathname: str) -> bytes:
-        """The stored bytes of a manifest file."""
-        data = self._store.get(keys.asset_key(self._project_id, pathname))
+    def _answer(self, request: WitRequest) -> AssetResponse:
+        """The handler's answer to a guest's request."""
+        path, query, host = _split_url(request.url)
+        headers = _header_map(request.headers)
+        return handle_asset_request(
+            self._manifest, request.method, path, query, headers, self._options, host
+        )
+
+    def _lazy_body(self, entry: AssetEntry, answer: AssetResponse) -> int:
+        """A body handle whose bytes (the chosen representation or range) are read on demand."""
+        pathname, encoding, byte_range = answer.file or "", answer.encoding, answer.byte_range
+        if encoding:
+            key = keys.encoded_key(self._project_id, encoding, pathname)
+        else:
+            key = keys.asset_key(self._project_id, pathname)
+        if byte_range is None:
+            size = entry.representation(encoding).size
+            return self._bodies.add_lazy(lambda: self._read(key, pathname), size)
+        start, end = byte_range.start, byte_range.end
+        return self._bodies.add_lazy(lambda: self._read(key, pathname)[start:end], end - start)
+
+    def _read(self, key: str, pathname: str) -> bytes:
+        """The stored bytes under a key built from a manifest entry."""
+        data = self._store.get(key)
         if data is None:
-            raise MissingAssetBytes(f"{self._project_id}: no stored bytes for {pathname}")
+            raise MissingAssetBytes(f"{self._project_id}: no stored bytes for {pathname} ({key})")
         return data
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    """Raw path, query and host name of a URL; one too broken to split gets an unservable path."""
+    try:
+        parts = urlsplit(url)
+        return parts.path, parts.query, parts.hostname or ""
+    except ValueError:
+        return "*", "", ""
 
 
 def _header_map(headers: list[tuple[str, str]]) -> dict[str, str]:

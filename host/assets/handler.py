@@ -1,41 +1,61 @@
 """The asset binding's answer to one request, decided from the manifest alone.
 
-No I/O here: the caller reads `AssetResponse.file` from storage when it is set.
-Methods are case-sensitive (RFC 9110): only `GET` and `HEAD` are served. A path that
-cannot be resolved (NUL, invalid UTF-8) is a plain 404 in every `not_found_handling`
-mode, and misses fall back to a file only for GET and HEAD.
+No I/O here: the caller reads `AssetResponse.file` (its `encoding` form, maybe only its
+`byte_range`) from storage when it is set. Methods are case-sensitive (RFC 9110): only
+`GET` and `HEAD` are served. A path that cannot be resolved (NUL, invalid UTF-8) is a
+plain 404 in every `not_found_handling` mode, and misses fall back to a file only for GET
+and HEAD. HEAD answers exactly as GET would (Range included), without the file.
+
+Order of evaluation:
+1. `_redirects` rules, on the decoded path, for any method: a redirect answers at once
+   (without `_headers`: the redirect wins); a rewrite (200) swaps the path to look up,
+   and the lookup then follows `html_handling` redirects internally instead of sending them.
+2. Asset lookup, `html_handling`, the canonical-URL redirect, `not_found_handling`.
+3. For a file: If-None-Match (any representation's ETag; the 304 names the one matched),
+   then Range/If-Range (identity bytes only), then `Accept-Encoding`.
+4. `_headers` rules matching the request's decoded path (and host) change the answers
+   about a file: 200, 206, 304 and a `404-page` page. Redirects (of every kind) and the
+   short plain-text answers (404 `Not Found`, 405, 416) keep the host's own headers, so
+   a redirect never gets a Content-Type or Cache-Control and an error stays plain text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import quote
+from dataclasses import dataclass, replace
 
-from host.assets.conditional import none_match_hits
-from host.assets.headers import Headers
+from host.assets.conditional import if_range_allows, matching_etag
+from host.assets.encodings import IDENTITY, Representation, choose
+from host.assets.headerrules import HeaderRules
+from host.assets.headers import UNSATISFIABLE_BODY, Headers
 from host.assets.html import Redirect, resolve_html
 from host.assets.manifest import AssetEntry, Manifest
 from host.assets.notfound import find_fallback
 from host.assets.options import DEFAULT_OPTIONS, AssetOptions
-from host.assets.paths import canonical_path, resolve_request_path
+from host.assets.paths import canonical_path, encode_query, resolve_request_path
+from host.assets.ranges import ByteRange, Unsatisfiable, parse_range
+from host.assets.redirectrules import RuleMatch
 
 _SERVED_METHODS = frozenset({"GET", "HEAD"})
 _HASHED = re.compile(r"\.[a-f0-9]{8,}\.\w+\Z", re.ASCII)
 _VARY_ACCEPT = ("vary", "Accept")
-# Printable ASCII but space: a query keeps these as sent; anything else is %-encoded.
-_QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 @dataclass(frozen=True)
 class AssetResponse:
-    """Status, headers (lower-case names) and either a short text body or a manifest file."""
+    """Status, headers (lower-case names) and either a short text body or a manifest file.
+
+    `file` is the pathname whose bytes form the body: its `encoding` representation
+    ("" identity, "br", "gzip"), or only `byte_range` of its identity bytes.
+    """
 
     status: int
     headers: Headers
     body: bytes = b""
     file: str | None = None
+    encoding: str = IDENTITY
+    byte_range: ByteRange | None = None
 
 
 def _text(status: int, message: str, *extra: tuple[str, str]) -> tuple[AssetResponse, ...]:
@@ -56,6 +76,29 @@ _NOT_FOUND_VARY = _text(404, "Not Found", _VARY_ACCEPT)
 _METHOD_NOT_ALLOWED = _text(405, "Method Not Allowed", ("allow", "GET, HEAD"))[0]
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """One request, as the functions below need it."""
+
+    method: str
+    path: str
+    raw_path: str
+    query: str
+    headers: Mapping[str, str]
+    options: AssetOptions
+    rules: HeaderRules
+    host: str
+
+    @property
+    def head(self) -> bool:
+        """Whether the answer carries no body."""
+        return self.method == "HEAD"
+
+    def custom(self, headers: Headers) -> Headers:
+        """Headers of an answer about a file, changed by the `_headers` rules that match."""
+        return self.rules.apply(headers, self.path, self.host) if self.rules else headers
+
+
 def handle_asset_request(
     manifest: Manifest | None,
     method: str,
@@ -63,65 +106,119 @@ def handle_asset_request(
     query: str,
     headers: Mapping[str, str],
     options: AssetOptions = DEFAULT_OPTIONS,
+    host: str = "",
 ) -> AssetResponse:
-    """Answer a request for the raw (still percent-encoded) `raw_path` from `manifest`."""
+    """Answer a request for the raw (still percent-encoded) `raw_path` from `manifest`.
+
+    `headers` maps lower-case names to values; `host` is the request's host name, used
+    only by `_headers` rules written as `https://host/…` URLs.
+    """
     head = method == "HEAD"
     if manifest is None:
         return _NO_ASSETS[head]
     path = resolve_request_path(raw_path)
     if path is None:
         return _NOT_FOUND[head]
-    found = resolve_html(path, manifest.files.__contains__, options.html_handling)
+    rule = manifest.redirect_rules.match(path) if manifest.redirect_rules else None
+    if rule is not None and not rule.is_rewrite:
+        return _rule_redirect(rule, query)
+    ask = _Ask(method, path, raw_path, query, headers, options, manifest.header_rules, host)
+    return _answer(manifest, ask, rule)
+
+
+def _answer(manifest: Manifest, ask: _Ask, rewrite: RuleMatch | None) -> AssetResponse:
+    """Look up the (maybe rewritten) path and answer with a file, a redirect or a miss."""
+    target = ask.path if rewrite is None else rewrite.rewrite_path()
+    if target is None:
+        return _NOT_FOUND[ask.head]
+    options = ask.options
+    found = resolve_html(target, manifest.files.__contains__, options.html_handling)
     if found is None:
-        return _miss(manifest, method, path, headers, options)
-    if method not in _SERVED_METHODS:
+        return _miss(manifest, ask, target)
+    if ask.method not in _SERVED_METHODS:
         return _METHOD_NOT_ALLOWED
-    if isinstance(found, Redirect):
-        return redirect(found.location, query)
-    if canonical_path(path) != (raw_path or "/"):
-        return redirect(path, query)
-    immutable = _HASHED.search(path) is not None
-    return _serve(manifest.files[found.pathname], found.pathname, head, immutable, headers)
+    if rewrite is None and isinstance(found, Redirect):
+        return redirect(found.location, ask.query)
+    if rewrite is None and canonical_path(ask.path) != (ask.raw_path or "/"):
+        return redirect(ask.path, ask.query)
+    immutable = _HASHED.search(ask.path) is not None
+    return _serve(ask, manifest.files[found.pathname], found.pathname, immutable)
 
 
 def redirect(decoded_path: str, query: str) -> AssetResponse:
     """307 to the canonical form of a decoded path, keeping the query, dropping a fragment."""
     location = canonical_path(decoded_path)
-    query = query.partition("#")[0]
-    if query:
-        location += "?" + quote(query, safe=_QUERY_SAFE, errors="replace")
+    encoded = encode_query(query)
+    if encoded:
+        location += "?" + encoded
     return AssetResponse(307, (("location", location), ("content-length", "0")))
 
 
-def _serve(
-    entry: AssetEntry, pathname: str, head: bool, immutable: bool, headers: Mapping[str, str]
-) -> AssetResponse:
-    """200 with the file, or 304 when If-None-Match names its ETag."""
-    if none_match_hits(headers.get("if-none-match"), entry.etag):
-        return AssetResponse(304, entry.headers.for_not_modified(immutable))
-    return AssetResponse(200, entry.headers.for_ok(immutable), file=None if head else pathname)
+def _rule_redirect(rule: RuleMatch, query: str) -> AssetResponse:
+    """The redirect a `_redirects` rule asks for."""
+    return AssetResponse(rule.status, (("location", rule.location(query)), ("content-length", "0")))
 
 
-def _miss(
-    manifest: Manifest,
-    method: str,
-    path: str,
-    headers: Mapping[str, str],
-    options: AssetOptions,
-) -> AssetResponse:
+def _serve(ask: _Ask, entry: AssetEntry, pathname: str, immutable: bool) -> AssetResponse:
+    """304 for a known ETag, else a range (206/416) or the chosen representation (200)."""
+    headers = ask.headers
+    ranged = "range" in headers
+    chosen = entry.representations[0] if ranged else _negotiate(entry, headers)
+    tag = matching_etag(headers.get("if-none-match"), (chosen.etag, *entry.etags))
+    if tag is not None:
+        return AssetResponse(304, ask.custom(entry.headers.for_not_modified(immutable, tag)))
+    if ranged:
+        partial = _partial(ask, entry, pathname, immutable)
+        if partial is not None:
+            return partial
+    ok = ask.custom(entry.headers.for_ok(immutable, chosen.encoding))
+    file = None if ask.head else pathname
+    return AssetResponse(200, ok, file=file, encoding=chosen.encoding)
+
+
+def _negotiate(entry: AssetEntry, headers: Mapping[str, str]) -> Representation:
+    """The representation `Accept-Encoding` picks."""
+    return choose(headers.get("accept-encoding"), entry.representations)
+
+
+def _partial(ask: _Ask, entry: AssetEntry, pathname: str, immutable: bool) -> AssetResponse | None:
+    """206 or 416 for a Range the request may have; None to send the whole file."""
+    if not if_range_allows(ask.headers.get("if-range"), entry.etag):
+        return None
+    answer = parse_range(ask.headers.get("range"), entry.size)
+    if answer is None:
+        return None
+    if isinstance(answer, Unsatisfiable):
+        body = b"" if ask.head else UNSATISFIABLE_BODY
+        return AssetResponse(416, entry.headers.unsatisfiable, body)
+    partial = ask.custom(entry.headers.for_partial(immutable, answer))
+    file = None if ask.head else pathname
+    return AssetResponse(206, partial, file=file, byte_range=answer)
+
+
+def _miss(manifest: Manifest, ask: _Ask, path: str) -> AssetResponse:
     """Answer for a path with no file: a fallback file, or a plain 404."""
-    head = method == "HEAD"
-    mode = options.not_found_handling
+    mode = ask.options.not_found_handling
     plain = _NOT_FOUND_VARY if mode == "single-page-application" else _NOT_FOUND
-    if method not in _SERVED_METHODS:
-        return plain[head]
+    if ask.method not in _SERVED_METHODS:
+        return plain[ask.head]
     contains = manifest.files.__contains__
-    fallback = find_fallback(path, contains, mode, headers.get("accept", ""))
+    fallback = find_fallback(path, contains, mode, ask.headers.get("accept", ""))
     if fallback is None:
-        return plain[head]
+        return plain[ask.head]
     entry = manifest.files[fallback.pathname]
-    file = None if head else fallback.pathname
     if fallback.status == 404:
-        return AssetResponse(404, entry.headers.not_found_page, file=file)
-    served = _serve(entry, fallback.pathname, head, False, headers)
-    return AssetResponse(served.status, (*served.headers, _VARY_ACCEPT), file=served.file)
+        chosen = _negotiate(entry, ask.headers)
+        page = ask.custom(entry.headers.for_not_found_page(chosen.encoding))
+        file = None if ask.head else fallback.pathname
+        return AssetResponse(404, page, file=file, encoding=chosen.encoding)
+    served = _serve(ask, entry, fallback.pathname, False)
+    return replace(served, headers=_vary_also(served.headers, "Accept"))
+
+
+def _vary_also(headers: Headers, name: str) -> Headers:
+    """Headers with `name` added to Vary (one field: `Accept, Accept-Encoding`)."""
+    for index, (field, value) in enumerate(headers):
+        if field == "vary":
+            return (*headers[:index], ("vary", f"{name}, {value}"), *headers[index + 1 :])
+    return (*headers, ("vary", name))

@@ -17,6 +17,8 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DOTS = frozenset({"", ".", ".."})
 # encodeURIComponent keeps A-Z a-z 0-9 - _ . ! ~ * ' ( ); quote() always keeps "-_.~".
 _URI_COMPONENT_SAFE = "!*'()"
+# Printable ASCII but space: a query keeps these as sent; anything else is %-encoded.
+_QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 def decode_segment(raw: str) -> str | None:
@@ -75,3 +77,9 @@ def _remove_dot_segments(parts: list[str]) -> str:
 def canonical_path(decoded: str) -> str:
     """Encode each segment of a decoded pathname as JavaScript's encodeURIComponent does."""
     return "/".join(quote(segment, safe=_URI_COMPONENT_SAFE) for segment in decoded.split("/"))
+
+
+def encode_query(query: str) -> str:
+    """A request's query, fragment dropped, safe to put in a `Location` ('' if none)."""
+    query = query.partition("#")[0]
+    return quote(query, safe=_QUERY_SAFE, errors="replace")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 log = logging.getLogger("wasmhost.guest")
+MAX_LINES = 200
 
 
 class GuestOutput:
@@ -35,12 +36,15 @@ class GuestOutput:
     def flush(self) -> None:
         """Write the captured output to the log, one record per line, tagged with the project."""
         for stream, level in (("stdout", logging.INFO), ("stderr", logging.WARNING)):
-            for line in self.text(stream).splitlines():
+            lines = self.text(stream).splitlines()
+            for line in lines[:MAX_LINES]:
                 log.log(level, "[%s] %s: %s", self.project_id, stream, line)
-            if self._dropped[stream]:
+            dropped = self._dropped[stream] + sum(len(line) + 1 for line in lines[MAX_LINES:])
+            if dropped:
                 log.warning(
-                    "[%s] %s: %d more bytes dropped (max_output_kb)",
+                    "[%s] %s: %d more bytes dropped (max_output_kb, %d lines at most)",
                     self.project_id,
                     stream,
-                    self._dropped[stream],
+                    dropped,
+                    MAX_LINES,
                 )

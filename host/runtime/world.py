@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from wasmtime import Engine, WasmtimeError
-from wasmtime.component import Component, ComponentInstanceType, ExportIndex, FuncType
+from wasmtime.component import (
+    Component,
+    ComponentInstanceType,
+    ExportIndex,
+    FuncType,
+    ListType,
+    OptionType,
+    RecordType,
+    TupleType,
+    ValType,
+    VariantType,
+)
 
 from host.errors import InvalidWorker
 
@@ -14,6 +25,10 @@ ASSETS = f"{PACKAGE}/assets@{VERSION}"
 BODIES = f"{PACKAGE}/bodies@{VERSION}"
 TYPES = f"{PACKAGE}/types@{VERSION}"
 PROVIDED = {ASSETS, BODIES, TYPES}
+HEADERS = "list<tuple<string, string>>"
+BODY = "variant{empty, bytes(list<u8>), host(u32)}"
+REQUEST = f"record{{method: string, url: string, headers: {HEADERS}, body: {BODY}}}"
+RESPONSE = f"record{{status: u16, headers: {HEADERS}, body: {BODY}}}"
 COMPONENT_MAGIC = b"\0asm\x0d\x00\x01\x00"
 MODULE_MAGIC = b"\0asm\x01\x00\x00\x00"
 
@@ -49,12 +64,40 @@ def fetch_export(engine: Engine, component: Component) -> ExportIndex:
             f" (build it against guests/wit, world 'worker')"
         )
     fetch = handler.ty.exports(engine).get("fetch")
-    if fetch is None or not isinstance(fetch.ty, FuncType) or len(fetch.ty.params) != 1:
-        raise InvalidWorker(f"the worker's {HANDLER} has no fetch(request) function")
+    if fetch is None or not isinstance(fetch.ty, FuncType):
+        raise InvalidWorker(f"the worker's {HANDLER} has no fetch function")
+    _check_fetch_type(fetch.ty)
     handler_index = component.get_export_index(HANDLER)
     index = component.get_export_index("fetch", handler_index)
     assert index is not None
     return index
+
+
+def _check_fetch_type(func: FuncType) -> None:
+    """Refuse a `fetch` whose parameter or result is not the world's request and response."""
+    params = [wit_type(ty) for _, ty in func.params]
+    result = wit_type(func.result) if func.result is not None else "nothing"
+    if params != [REQUEST] or result != RESPONSE:
+        raise InvalidWorker(
+            f"the worker's fetch takes ({', '.join(params)}) and returns {result};"
+            f" the world expects fetch(req: {REQUEST}) -> {RESPONSE}"
+        )
+
+
+def wit_type(ty: ValType) -> str:
+    """A value type written the way WIT would (structure only; type names are not kept)."""
+    if isinstance(ty, ListType):
+        return f"list<{wit_type(ty.element)}>"
+    if isinstance(ty, TupleType):
+        return f"tuple<{', '.join(wit_type(e) for e in ty.elements)}>"
+    if isinstance(ty, OptionType):
+        return f"option<{wit_type(ty.payload)}>"
+    if isinstance(ty, RecordType):
+        return f"record{{{', '.join(f'{n}: {wit_type(t)}' for n, t in ty.fields)}}}"
+    if isinstance(ty, VariantType):
+        cases = (n if t is None else f"{n}({wit_type(t)})" for n, t in ty.cases)
+        return f"variant{{{', '.join(cases)}}}"
+    return type(ty).__name__.lower()
 
 
 def _check_imports(names: set[str]) -> None:

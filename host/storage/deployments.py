@@ -49,8 +49,12 @@ def write_deployment(
     files: Mapping[str, bytes],
     manifest: bytes | None,
     asset_options: Mapping[str, str],
+    variants: Mapping[str, Mapping[str, bytes]] | None = None,
 ) -> Deployment:
-    """Replace the project's worker, files and manifest (None: no assets) in one transaction."""
+    """Replace the project's worker, files and manifest (None: no assets) in one transaction.
+
+    `variants` maps an encoding (`br`, `gzip`) to pathname to the compressed bytes.
+    """
     with store.atomic() as writes:
         previous = active_deployment(store, project_id)
         deployment = Deployment(
@@ -64,6 +68,10 @@ def write_deployment(
         writes.delete_prefix(keys.assets_prefix(project_id))
         for pathname, data in files.items():
             writes.put(keys.asset_key(project_id, pathname), data)
+        writes.delete_prefix(keys.encoded_prefix(project_id))
+        for encoding, encoded in (variants or {}).items():
+            for pathname, data in encoded.items():
+                writes.put(keys.encoded_key(project_id, encoding, pathname), data)
         if manifest is None:
             writes.delete(keys.manifest_key(project_id))
         else:

@@ -16,6 +16,16 @@ def assets_prefix(project_id: str) -> str:
     return f"project/{project_id}/assets/"
 
 
+def encoded_key(project_id: str, encoding: str, pathname: str) -> str:
+    """The key of a compressed variant (`encoding` such as `br`) of one asset file."""
+    return f"project/{project_id}/encoded/{encoding}{pathname}"
+
+
+def encoded_prefix(project_id: str) -> str:
+    """The prefix shared by every compressed variant of the project's asset files."""
+    return f"project/{project_id}/encoded/"
+
+
 def manifest_key(project_id: str) -> str:
     """The key of the project's asset manifest."""
     return f"project/{project_id}/manifest"

@@ -87,7 +87,7 @@ class SqliteStore:
         try:
             yield
         finally:
-            conn.execute("COMMIT")
+            conn.execute("ROLLBACK")
 
     @contextmanager
     def atomic(self) -> Iterator[Writes]:
@@ -96,10 +96,11 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield Writes(conn)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from host.config import Settings
 from host.services import Services
 from host.web import control, errors
 from host.web.guest import GuestDispatch
-from host.web.tenant import project_label
+from host.web.tenant import normalized_host, project_label
 
 StartResponse = Callable[..., Any]
 
@@ -37,6 +37,7 @@ class WasmHost:
         if label is None:
             return self.control(environ, start_response)
         environ["wasmhost.project"] = label
+        environ["wasmhost.host"] = normalized_host(host)
         return self.tenants(environ, start_response)
 
     def close(self) -> None:

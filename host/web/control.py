@@ -8,12 +8,12 @@ from typing import Any
 
 import falcon
 
-from host.bundle import unpack
 from host.config import MIB
 from host.deploy import bundle_limits, deploy
 from host.errors import ApiDisabled, RequestTooLarge, Unauthorized
 from host.services import Services
 from host.storage.deployments import Deployment, list_deployments
+from host.upload import unpack
 
 OPTION_PARAMS = ("html_handling", "not_found_handling")
 
@@ -42,8 +42,10 @@ class Authorized:
         token = self._services.settings.token
         if not token:
             raise ApiDisabled("the deploy API is disabled: start the host with a token")
-        sent = (req.get_header("Authorization") or "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(sent.encode(), token.encode()):
+        scheme, _, sent = (req.get_header("Authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            sent.strip().encode(), token.encode()
+        ):
             raise Unauthorized("missing or wrong bearer token")
 
 

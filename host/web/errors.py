@@ -18,6 +18,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.GuestTimedOut: (503, "Worker exceeded its CPU time limit"),
     errors.GuestBadResponse: (502, "Worker returned an invalid response"),
     errors.GuestTrapped: (500, "Worker threw an exception"),
+    errors.WorkerUnavailable: (503, "Worker unavailable"),
     errors.RequestTooLarge: (413, None),
     errors.Unauthorized: (401, None),
     errors.ApiDisabled: (403, None),
@@ -34,14 +35,19 @@ def status_for(error: Exception) -> tuple[int, str]:
     return 500, "Internal Server Error"
 
 
+def _mapped(error: Exception) -> bool:
+    """Whether the error is one the table maps on purpose (not a bug)."""
+    return any(cls in STATUS for cls in type(error).__mro__)
+
+
 def handle_error(req: falcon.Request, resp: falcon.Response, error: Exception, _: Any) -> None:
     """Falcon error handler: a domain error (or a bug) becomes a short plain-text answer."""
     status, text = status_for(error)
     project = req.env.get("wasmhost.project", "-")
-    if isinstance(error, errors.GuestError):
+    if status >= 500 and not _mapped(error):
+        log.error("[%s] %s %s failed", project, req.method, req.path, exc_info=error)
+    elif status >= 500 or isinstance(error, errors.GuestError):
         log.warning("[%s] %s %s -> %d: %s", project, req.method, req.path, status, error)
-    elif not isinstance(error, errors.WasmhostError):
-        log.exception("[%s] %s %s failed", project, req.method, req.path, exc_info=error)
     resp.status = status
     resp.content_type = falcon.MEDIA_TEXT
     resp.text = text + "\n"

@@ -10,8 +10,9 @@ from host.assets.binding import AssetBinding
 from host.assets.manifests import ManifestCache
 from host.assets.options import AssetOptions
 from host.config import MIB
-from host.errors import ProjectNotFound
+from host.errors import InvalidWorker, ProjectNotFound, WorkerUnavailable
 from host.runtime.bodies import BodyTable
+from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.values import WitRequest, WitResponse
 from host.services import Services
@@ -49,15 +50,14 @@ class GuestDispatch:
             deployment = active_deployment(services.store, project_id)
             if deployment is None:
                 raise ProjectNotFound(project_id)
-            worker = services.loader.get(
-                deployment.worker_sha256, lambda: self._worker_bytes(project_id)
-            )
+            worker = self._worker(deployment.worker_sha256, project_id)
             bodies = BodyTable(settings.max_response_mb * MIB)
             options = AssetOptions.from_mapping(deployment.asset_options)
             binding = AssetBinding(
                 project_id, self._manifests.get(deployment), options, services.store, bodies
             )
-            wit_request = to_wit_request(req, bodies, settings.max_request_mb * MIB)
+            host = req.env["wasmhost.host"]
+            wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
             output = GuestOutput(project_id, settings.max_output_kb * 1024)
             try:
                 answer = services.sandbox.fetch(
@@ -65,7 +65,15 @@ class GuestDispatch:
                 )
             finally:
                 output.flush()
-            write_response(req, resp, answer, bodies)
+            write_response(req, resp, answer, bodies, site=host.partition(":")[0])
+
+    def _worker(self, sha256: str, project_id: str) -> CompiledWorker:
+        """The compiled worker; one that no longer loads is a host failure, not a client's."""
+        try:
+            return self._services.loader.get(sha256, lambda: self._worker_bytes(project_id))
+        except InvalidWorker as error:
+            message = f"{project_id}: the deployed worker does not load: {error}"
+            raise WorkerUnavailable(message) from None
 
     def _worker_bytes(self, project_id: str) -> bytes:
         """The deployed component's bytes (read only when it is not compiled yet)."""

@@ -7,9 +7,10 @@ from urllib.parse import quote, urlsplit
 
 import falcon
 
-from host.errors import GuestBadResponse, RequestTooLarge
+from host.errors import GuestBadResponse, GuestTrapped, RequestTooLarge
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
+from host.web.cookies import confine_cookie
 
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -18,6 +19,12 @@ HOP_BY_HOP = frozenset(
      "upgrade", "proxy-authenticate", "proxy-authorization"}
 )  # fmt: skip
 BODILESS = frozenset({204, 304})
+# Fields that must appear once: a repeated one from the guest replaces the earlier value.
+SINGLETONS = frozenset(
+    {"content-type", "location", "etag", "last-modified", "content-encoding", "content-range",
+     "content-location", "content-disposition", "date", "expires", "age", "retry-after",
+     "server"}
+)  # fmt: skip
 MAX_HEADERS = 200
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -48,17 +55,11 @@ def request_headers(env: dict[str, object]) -> list[tuple[str, str]]:
     return headers
 
 
-def to_wit_request(req: falcon.Request, bodies: BodyTable, max_body: int) -> WitRequest:
-    """The WIT request for `req`; a body is read (within `max_body`) into the body table."""
+def to_wit_request(req: falcon.Request, host: str, bodies: BodyTable, max_body: int) -> WitRequest:
+    """The WIT request for `req` (sent to `host`); a body goes into the body table."""
     env = req.env
-    url = f"{req.scheme}://{req.host}{_port_suffix(req)}{raw_target(env)}"
+    url = f"{req.scheme}://{host}{raw_target(env)}"
     return WitRequest(req.method, url, request_headers(env), _body(req, bodies, max_body))
-
-
-def _port_suffix(req: falcon.Request) -> str:
-    """`:port` unless it is the scheme's default."""
-    default = 443 if req.scheme == "https" else 80
-    return "" if req.port == default else f":{req.port}"
 
 
 def _body(req: falcon.Request, bodies: BodyTable, max_body: int) -> int | None:
@@ -72,22 +73,30 @@ def _body(req: falcon.Request, bodies: BodyTable, max_body: int) -> int | None:
 
 
 def write_response(
-    req: falcon.Request, resp: falcon.Response, answer: WitResponse, bodies: BodyTable
+    req: falcon.Request,
+    resp: falcon.Response,
+    answer: WitResponse,
+    bodies: BodyTable,
+    site: str,
 ) -> None:
-    """Copy the guest's answer onto the Falcon response, refusing anything unsendable."""
+    """Copy the guest's answer onto the Falcon response, refusing anything unsendable.
+
+    A body is read from the body table only when it is sent: not for HEAD, 204 or 304.
+    """
     if not isinstance(answer.status, int) or not 200 <= answer.status <= 599:
         raise GuestBadResponse(f"status {answer.status!r} is not between 200 and 599")
     resp.status = answer.status
-    length = _write_headers(resp, answer.headers)
-    body = _body_bytes(answer.body, bodies)
-    if req.method == "HEAD" or answer.status in BODILESS:
-        if length is not None and answer.status != 204:
+    length = _write_headers(resp, answer.headers, site)
+    if answer.status in BODILESS:
+        if length is not None and answer.status == 304:
             resp.set_header("content-length", length)
-        return
-    resp.data = body
+    elif req.method == "HEAD":
+        resp.set_header("content-length", length or str(_body_size(answer.body, bodies)))
+    else:
+        resp.data = _body_bytes(answer.body, bodies)
 
 
-def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]]) -> str | None:
+def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]], site: str) -> str | None:
     """Set valid end-to-end headers; return the guest's Content-Length (used for HEAD)."""
     if len(headers) > MAX_HEADERS or sum(len(n) + len(v) for n, v in headers) > MAX_HEADER_BYTES:
         raise GuestBadResponse("too many or too large response headers")
@@ -98,6 +107,10 @@ def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]]) -> str
             raise GuestBadResponse(f"invalid response header {name!r}")
         if name == "content-length":
             length = value.strip() if value.strip().isdigit() else None
+        elif name == "set-cookie":
+            resp.append_header(name, confine_cookie(value, site))
+        elif name in SINGLETONS:
+            resp.set_header(name, value)
         elif name not in HOP_BY_HOP:
             resp.append_header(name, value)
     return length
@@ -110,6 +123,18 @@ def _latin1(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _body_size(body: bytes | int | None, bodies: BodyTable) -> int:
+    """The length of a response body, without reading a stored one."""
+    if body is None:
+        return 0
+    if isinstance(body, bytes):
+        return len(body)
+    try:
+        return bodies.size(body)
+    except GuestTrapped as error:
+        raise GuestBadResponse(str(error)) from None
 
 
 def _body_bytes(body: bytes | int | None, bodies: BodyTable) -> bytes:

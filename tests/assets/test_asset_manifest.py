@@ -152,7 +152,7 @@ def test_json_format_is_exact() -> None:
         '"size":0},'
         f'"/b.txt":{{"content_type":"text/plain; charset=utf-8","etag":{json.dumps(etag_b)},'
         '"size":1}'
-        '},"version":1}'
+        '},"version":2}'
     ).encode()
     assert manifest.to_json() == expected
 
@@ -167,7 +167,7 @@ def test_json_is_deterministic_whatever_the_upload_order() -> None:
 def test_empty_manifest() -> None:
     manifest = build_asset_manifest({})
     assert dict(manifest.files) == {}
-    assert manifest.to_json() == b'{"files":{},"version":1}'
+    assert manifest.to_json() == b'{"files":{},"version":2}'
     assert Manifest.from_json(manifest.to_json()) == manifest
 
 
@@ -200,8 +200,11 @@ BAD_JSON = [
     b"[]",
     b"null",
     b'{"files":{}}',
-    b'{"version":2,"files":{}}',
+    b'{"version":3,"files":{}}',
+    b'{"version":0,"files":{}}',
     b'{"version":"1","files":{}}',
+    b'{"version":true,"files":{}}',
+    b'{"version":1.0,"files":{}}',
     b'{"version":1}',
     b'{"version":1,"files":[]}',
     b'{"version":1,"files":{"/a":[]}}',

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from host.bundle import Bundle, BundleLimits, pack, pathname_for, read_folder, unpack
+from host.bundle import Bundle, BundleLimits, pathname_for, read_folder
 from host.errors import DeployError
+from host.upload import pack, unpack
 
 LIMITS = BundleLimits(max_file_bytes=1000, max_files=3, max_total_bytes=2500)
 
@@ -88,7 +89,7 @@ def test_limits_are_checked_before_reading() -> None:
         unpack(tar_of(worker, *heavy), LIMITS)
 
 
-def test_gzip_bomb_of_entries_is_refused() -> None:
+def test_flood_of_directory_entries_is_refused() -> None:
     dirs = [(f"d{i}", None, tarfile.DIRTYPE) for i in range(30)]
     with pytest.raises(DeployError, match="far more entries"):
         unpack(tar_of(("worker.wasm", b"w", tarfile.REGTYPE), *dirs), LIMITS)
@@ -114,3 +115,65 @@ def test_missing_inputs_say_what_to_do(tmp_path: Path) -> None:
 def test_pathname_for_refuses_bad_names(relative: str) -> None:
     with pytest.raises(DeployError):
         pathname_for(relative)
+
+
+def gzip_of(data: bytes) -> bytes:
+    """Gzip bytes the way a client would."""
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+def test_gzip_upload_round_trips() -> None:
+    data = tar_of(("worker.wasm", b"w", tarfile.REGTYPE), ("assets/a.txt", b"a", tarfile.REGTYPE))
+    assert unpack(gzip_of(data), LIMITS).files == {"/a.txt": b"a"}
+
+
+def test_gzip_bomb_is_refused_while_inflating() -> None:
+    limits = BundleLimits(max_total_bytes=1000, max_worker_bytes=1000)
+    bomb = gzip_of(bytes(50 * 1024 * 1024))
+    assert len(bomb) < 100_000
+    with pytest.raises(DeployError, match="inflates to more than"):
+        unpack(bomb, limits)
+
+
+@pytest.mark.parametrize("cut", [lambda g: g[:-4], lambda g: g[:20], lambda g: g + b"junk"])
+def test_truncated_or_padded_gzip_is_refused(cut: object) -> None:
+    data = gzip_of(tar_of(("worker.wasm", b"w" * 5000, tarfile.REGTYPE)))
+    with pytest.raises(DeployError):
+        unpack(cut(data), BundleLimits())  # type: ignore[operator]
+
+
+def test_corrupted_gzip_is_refused_not_deployed() -> None:
+    data = bytearray(gzip_of(tar_of(("worker.wasm", b"w" * 5000, tarfile.REGTYPE))))
+    refused = 0
+    for position in range(10, len(data) - 8, max(1, len(data) // 40)):
+        broken = bytearray(data)
+        broken[position] ^= 0x55
+        try:
+            bundle = unpack(bytes(broken), BundleLimits())
+        except DeployError:
+            refused += 1
+        else:
+            assert bundle.worker == b"w" * 5000
+    assert refused > 0
+
+
+def test_oversized_pax_header_is_refused_before_parsing() -> None:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("worker.wasm")
+        info.pax_headers = {"comment": "x" * 200_000}
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"w"))
+    with pytest.raises(DeployError, match="oversized extended header"):
+        unpack(out.getvalue(), BundleLimits())
+
+
+def test_duplicate_members_are_refused() -> None:
+    worker = ("worker.wasm", b"w", tarfile.REGTYPE)
+    with pytest.raises(DeployError, match="more than one worker"):
+        unpack(tar_of(worker, worker), LIMITS)
+    asset = ("assets/a", b"a", tarfile.REGTYPE)
+    with pytest.raises(DeployError, match="appears twice"):
+        unpack(tar_of(worker, asset, asset), LIMITS)
