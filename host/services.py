@@ -11,6 +11,7 @@ from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
 from host.runtime.sandbox import Limits, Sandbox
 from host.storage.kv import SqliteStore
+from host.storage.secrets import host_secret
 
 
 @dataclass
@@ -28,16 +29,22 @@ class Services:
     def create(cls, settings: Settings) -> Services:
         """Open the database, start the engine's ticker, prepare the loader and sandbox."""
         engine = create_engine()
+        store = SqliteStore(settings.db)
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
             memory_bytes=settings.memory_limit_mb * MIB,
         )
         return cls(
             settings=settings,
-            store=SqliteStore(settings.db),
+            store=store,
             engine=engine,
             ticker=EpochTicker(engine).start(),
-            loader=Loader(engine, settings.compiled_dir, settings.compiled_cache_size),
+            loader=Loader(
+                engine,
+                settings.compiled_dir,
+                host_secret(store, "compiled-artifacts"),
+                settings.compiled_cache_size,
+            ),
             sandbox=Sandbox(engine, limits),
         )
 

@@ -1,8 +1,14 @@
-"""Compiled components: compile once per content hash, keep in memory, cache on disk."""
+"""Compiled components: compile once per content hash, keep in memory, cache on disk.
+
+wasmtime runs a deserialized artifact as native code, so the disk cache is authenticated:
+each file starts with an HMAC (over its content hash and bytes) under a secret the host
+keeps in its database. A file the host did not write is discarded, never loaded.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import tempfile
@@ -38,8 +44,9 @@ def sha256_hex(data: bytes) -> str:
 class Loader:
     """`get(sha256, load)`: the compiled worker, compiling it only the first time ever."""
 
-    def __init__(self, engine: Engine, cache_dir: Path, capacity: int = 16) -> None:
+    def __init__(self, engine: Engine, cache_dir: Path, secret: bytes, capacity: int = 16) -> None:
         self._engine = engine
+        self._secret = secret
         self._dir = Path(cache_dir) / engine_fingerprint()
         self._capacity = capacity
         self._memory: OrderedDict[str, CompiledWorker] = OrderedDict()
@@ -88,13 +95,24 @@ class Loader:
         """Where the serialized artifact for `sha256` lives."""
         return self._dir / f"{sha256}.cwasm"
 
+    def _mac(self, sha256: str, artifact: bytes) -> bytes:
+        """The authentication code of an artifact for the component `sha256`."""
+        return hmac.new(self._secret, sha256.encode() + artifact, hashlib.sha256).digest()
+
     def _from_disk(self, sha256: str) -> CompiledWorker | None:
-        """Deserialize an artifact this host wrote earlier; None if absent or unusable."""
+        """Deserialize an artifact this host wrote earlier; None if absent, forged or unusable."""
         path = self._path(sha256)
-        if not path.is_file():
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        mac, artifact = data[: hashlib.sha256().digest_size], data[hashlib.sha256().digest_size :]
+        if not hmac.compare_digest(mac, self._mac(sha256, artifact)):
+            log.warning("discarding compiled artifact %s: not written by this host", path.name)
+            path.unlink(missing_ok=True)
             return None
         try:
-            component = Component.deserialize_file(self._engine, str(path))
+            component = Component.deserialize(self._engine, artifact)
         except WasmtimeError as error:
             log.warning("discarding unusable compiled artifact %s: %s", path.name, error)
             path.unlink(missing_ok=True)
@@ -107,7 +125,8 @@ class Loader:
             raise ValueError(f"component bytes do not match their hash {sha256}")
         component = compile_component(self._engine, wasm)
         worker = CompiledWorker(sha256, component, fetch_export(self._engine, component))
-        self._write_artifact(sha256, bytes(component.serialize()))
+        artifact = bytes(component.serialize())
+        self._write_artifact(sha256, self._mac(sha256, artifact) + artifact)
         return worker
 
     def _write_artifact(self, sha256: str, data: bytes) -> None:

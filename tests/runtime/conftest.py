@@ -27,7 +27,7 @@ def engine() -> Iterator[Engine]:
 @pytest.fixture
 def loader(engine: Engine, tmp_path: Path) -> Loader:
     """A loader caching into a fresh directory."""
-    return Loader(engine, tmp_path / "compiled")
+    return Loader(engine, tmp_path / "compiled", b"test secret")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from host.runtime.loader import Loader, sha256_hex
 from tests.runtime import wat_guests
 
 HELLO = bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO)))
+TRAP = bytes(wat2wasm(wat_guests.guest(wat_guests.TRAP)))
 WRONG_FETCH = """
 (component
   (core module $m (func (export "f") (param i32) (result i32) local.get 0))
@@ -23,23 +24,26 @@ WRONG_FETCH = """
 """
 
 
+SECRET = b"s" * 32
+
+
 def never() -> bytes:
     """A load function for cases that must not need the component's bytes."""
     raise AssertionError("the loader recompiled instead of reusing its cache")
 
 
 def test_memory_then_disk_cache(engine: Engine, tmp_path: Path) -> None:
-    first = Loader(engine, tmp_path)
+    first = Loader(engine, tmp_path, SECRET)
     worker = first.compile(HELLO)
     assert first.get(worker.sha256, never) is worker
     artifact = tmp_path / engine_fingerprint() / f"{worker.sha256}.cwasm"
     assert artifact.is_file()
-    restarted = Loader(engine, tmp_path)
+    restarted = Loader(engine, tmp_path, SECRET)
     assert restarted.get(worker.sha256, never).sha256 == worker.sha256
 
 
 def test_corrupt_artifact_is_discarded_and_rebuilt(engine: Engine, tmp_path: Path) -> None:
-    sha = Loader(engine, tmp_path).compile(HELLO).sha256
+    sha = Loader(engine, tmp_path, SECRET).compile(HELLO).sha256
     artifact = tmp_path / engine_fingerprint() / f"{sha}.cwasm"
     artifact.write_bytes(b"not an artifact")
     loads: list[int] = []
@@ -48,18 +52,18 @@ def test_corrupt_artifact_is_discarded_and_rebuilt(engine: Engine, tmp_path: Pat
         loads.append(1)
         return HELLO
 
-    assert Loader(engine, tmp_path).get(sha, load).sha256 == sha
+    assert Loader(engine, tmp_path, SECRET).get(sha, load).sha256 == sha
     assert loads == [1]
     assert artifact.read_bytes() != b"not an artifact"
 
 
 def test_bytes_must_match_their_hash(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="do not match"):
-        Loader(engine, tmp_path).get(sha256_hex(b"other"), lambda: HELLO)
+        Loader(engine, tmp_path, SECRET).get(sha256_hex(b"other"), lambda: HELLO)
 
 
 def test_least_recently_used_is_dropped(engine: Engine, tmp_path: Path) -> None:
-    loader = Loader(engine, tmp_path, capacity=1)
+    loader = Loader(engine, tmp_path, SECRET, capacity=1)
     a = loader.compile(HELLO)
     loader.compile(bytes(wat2wasm(wat_guests.guest(wat_guests.TRAP))))
     again = loader.get(a.sha256, never)
@@ -85,5 +89,31 @@ def test_invalid_components_are_refused(
     engine: Engine, tmp_path: Path, wasm: bytes, message: str
 ) -> None:
     with pytest.raises(InvalidWorker, match=re.escape(message)):
-        Loader(engine, tmp_path).compile(wasm)
+        Loader(engine, tmp_path, SECRET).compile(wasm)
     assert not list(tmp_path.rglob("*.cwasm"))
+
+
+def test_artifacts_the_host_did_not_write_are_never_loaded(engine: Engine, tmp_path: Path) -> None:
+    sha = Loader(engine, tmp_path, SECRET).compile(HELLO).sha256
+    artifact = tmp_path / engine_fingerprint() / f"{sha}.cwasm"
+    loads: list[int] = []
+
+    def load() -> bytes:
+        loads.append(1)
+        return HELLO
+
+    other_host = Loader(engine, tmp_path, b"another secret")
+    assert other_host.get(sha, load).sha256 == sha
+    assert loads == [1]
+    assert Loader(engine, tmp_path, SECRET).get(sha, load).sha256 == sha
+    assert loads == [1, 1]
+    trap_sha = Loader(engine, tmp_path, SECRET).compile(TRAP).sha256
+    artifact.replace(tmp_path / engine_fingerprint() / f"{trap_sha}.cwasm")
+    traps: list[int] = []
+
+    def load_trap() -> bytes:
+        traps.append(1)
+        return TRAP
+
+    assert Loader(engine, tmp_path, SECRET).get(trap_sha, load_trap).sha256 == trap_sha
+    assert traps == [1], "an artifact renamed to another hash was loaded"
