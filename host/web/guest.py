@@ -8,7 +8,6 @@ import falcon
 
 from host.assets.binding import AssetBinding
 from host.assets.manifests import ManifestCache
-from host.assets.options import AssetOptions
 from host.config import MIB
 from host.errors import InvalidWorker, ProjectNotFound, WorkerUnavailable
 from host.runtime.bodies import BodyTable
@@ -52,9 +51,9 @@ class GuestDispatch:
                 raise ProjectNotFound(project_id)
             worker = self._worker(deployment.worker_sha256, project_id)
             bodies = BodyTable(settings.max_response_mb * MIB)
-            options = AssetOptions.from_mapping(deployment.asset_options)
+            assets = self._manifests.get(deployment)
             binding = AssetBinding(
-                project_id, self._manifests.get(deployment), options, services.store, bodies
+                project_id, assets.manifest, assets.options, services.store, bodies
             )
             host = req.env["wasmhost.host"]
             wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)

@@ -40,7 +40,7 @@ class Site:
         self.store = store
         self.options = AssetOptions.from_mapping(options)
         self.deployment = deploy(store, files, self.options)
-        self.manifest = ManifestCache(store).get(self.deployment)
+        self.manifest = ManifestCache(store).get(self.deployment).manifest
         self.bodies = BodyTable(64 * 1024 * 1024)
 
     def fetch(
