@@ -78,11 +78,12 @@ def write_deployment(
             writes.put(keys.manifest_key(project_id), manifest)
         writes.put(keys.worker_key(project_id), worker)
         writes.put(keys.deployment_key(project_id), deployment.to_json())
+        writes.put(keys.project_index_key(project_id), b"")
     return deployment
 
 
 def list_deployments(store: SqliteStore) -> list[Deployment]:
     """Every project's active deployment, by project id."""
-    names = (key for key in store.keys("project/") if key.count("/") == 2)
-    rows = (store.get(key) for key in names if key.endswith("/deployment"))
-    return [Deployment.from_json(raw) for raw in rows if raw is not None]
+    projects = (key.removeprefix(keys.PROJECT_INDEX) for key in store.keys(keys.PROJECT_INDEX))
+    found = (active_deployment(store, project_id) for project_id in projects)
+    return [deployment for deployment in found if deployment is not None]

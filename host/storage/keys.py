@@ -39,3 +39,11 @@ def worker_key(project_id: str) -> str:
 def deployment_key(project_id: str) -> str:
     """The key of the row naming the project's active deployment."""
     return f"project/{project_id}/deployment"
+
+
+PROJECT_INDEX = "index/project/"
+
+
+def project_index_key(project_id: str) -> str:
+    """The key that lists a project among all projects (its value is empty)."""
+    return PROJECT_INDEX + project_id

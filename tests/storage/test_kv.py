@@ -84,3 +84,13 @@ def test_threads_share_a_store(store: SqliteStore) -> None:
     for t in threads:
         t.join()
     assert len(store.keys("t")) == 160
+
+
+def test_deployments_are_listed_by_project(store: SqliteStore) -> None:
+    from host.storage.deployments import list_deployments, write_deployment
+
+    for project in ("b", "a", "b"):
+        files = {"/deployment": b"an asset named like a row", "/x/deployment": b""}
+        write_deployment(store, project, b"w", "sha", files, b"{}", {})
+    listed = list_deployments(store)
+    assert [(d.project_id, d.version) for d in listed] == [("a", 1), ("b", 2)]
