@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from workers import Request, Response
+from workers import Headers, Request, Response
 
 
 async def fetch(request, env):
@@ -76,7 +76,19 @@ async def sandbox(request, env, query):
     return Response.json(seen)
 
 
+async def headers(request, env, query):
+    """Sends headers a host must not pass on as they are."""
+    sent = Headers()
+    sent.append("set-cookie", "wide=1; Domain=localhost; Path=/")
+    sent.append("set-cookie", "own=2; Domain=misbehave-headers.localhost; Path=/")
+    sent.append("keep-alive", "timeout=5")
+    sent.append("content-type", "text/plain")
+    sent.append("content-type", "text/html")
+    return Response("headers", headers=sent)
+
+
 ROUTES = {
+    "/headers": headers,
     "/sandbox": sandbox,
     "/ok": ok,
     "/trap": trap,
