@@ -21,6 +21,7 @@ from pathlib import Path
 from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component, ExportIndex
 
+from host.errors import InvalidWorker
 from host.runtime.engine import engine_fingerprint
 from host.runtime.world import compile_component, fetch_export
 
@@ -52,6 +53,7 @@ class Loader:
         self._memory: OrderedDict[str, CompiledWorker] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
+        self._refused: dict[str, InvalidWorker] = {}
 
     def get(self, sha256: str, load: Callable[[], bytes]) -> CompiledWorker:
         """The worker with this hash: from memory, the disk cache, or `load()` and compile."""
@@ -59,6 +61,8 @@ class Loader:
         if worker is not None:
             return worker
         with self._key_lock(sha256):
+            if sha256 in self._refused:
+                raise self._refused[sha256]
             worker = self._remembered(sha256) or self._from_disk(sha256)
             if worker is None:
                 worker = self._compile_and_store(sha256, load())
@@ -123,8 +127,12 @@ class Loader:
         """Compile, check the world, and write the serialized artifact atomically."""
         if sha256_hex(wasm) != sha256:
             raise ValueError(f"component bytes do not match their hash {sha256}")
-        component = compile_component(self._engine, wasm)
-        worker = CompiledWorker(sha256, component, fetch_export(self._engine, component))
+        try:
+            component = compile_component(self._engine, wasm)
+            worker = CompiledWorker(sha256, component, fetch_export(self._engine, component))
+        except InvalidWorker as error:
+            self._refused[sha256] = error
+            raise
         artifact = bytes(component.serialize())
         self._write_artifact(sha256, self._mac(sha256, artifact) + artifact)
         return worker

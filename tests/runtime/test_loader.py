@@ -117,3 +117,12 @@ def test_artifacts_the_host_did_not_write_are_never_loaded(engine: Engine, tmp_p
 
     assert Loader(engine, tmp_path, SECRET).get(trap_sha, load_trap).sha256 == trap_sha
     assert traps == [1], "an artifact renamed to another hash was loaded"
+
+
+def test_a_refused_component_is_not_compiled_again(engine: Engine, tmp_path: Path) -> None:
+    bad = bytes(wat2wasm("(component)"))
+    loader = Loader(engine, tmp_path, SECRET)
+    with pytest.raises(InvalidWorker):
+        loader.compile(bad)
+    with pytest.raises(InvalidWorker, match="does not export"):
+        loader.get(sha256_hex(bad), never)
