@@ -2,15 +2,17 @@
 
 Usage: scripts/build-guest SRC_DIR OUT.wasm [--no-cache]
 
-The language comes from the entry module in SRC_DIR (`worker.py` is Python). Builds are
-cached in `.cache/guests/` under a sha256 of everything that goes into them: the guest's
-source files (not `public/`), the SDK, the WIT world, the toolchain version and this script.
+The language comes from the entry module in SRC_DIR: `worker.py` is Python (componentize-py),
+`worker.js` is JavaScript (esbuild, then componentize-js; see guests/sdk/js/build.mjs). Builds
+are cached in `.cache/guests/` under a sha256 of everything that goes into them: the guest's
+source files (not `public/`), the SDK, the WIT world, the toolchain versions and this script.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +29,7 @@ CACHE_KEEP = 20
 SKIP_ANYWHERE = frozenset({"__pycache__", "node_modules"})
 SKIP_SUFFIXES = (".wasm", ".pyc", ".pyo", ".tmp")
 SETUP_HINT = "run scripts/setup to install the guest toolchains"
+NODE_HINT = "install Node.js and npm, then run scripts/setup"
 
 
 class BuildError(Exception):
@@ -96,14 +99,63 @@ class PythonBuilder(Builder):
 
 
 class JavaScriptBuilder(Builder):
-    """JavaScript guests (`worker.js`): not supported yet; componentize-js will slot in here."""
+    """JavaScript guests: `worker.js` (a Workers module) bundled with the SDK by esbuild and
+    componentized with componentize-js, both pinned in the repo's package.json."""
 
     language = "javascript"
     entry = "worker.js"
+    sdk = REPO / "guests" / "sdk" / "js"
+    packages = ("@bytecodealliance/componentize-js", "esbuild")
+    min_node = 20
+
+    def node(self) -> str:
+        """Path of `node` on PATH, version-checked; fails clearly if missing or too old."""
+        found = shutil.which("node")
+        if not found:
+            raise BuildError(
+                f"JavaScript guests need Node.js {self.min_node}+ and npm; {NODE_HINT}"
+            )
+        version = run_tool([found, "--version"], "node --version").strip()
+        major = version.lstrip("v").split(".")[0]
+        if not major.isdigit() or int(major) < self.min_node:
+            raise BuildError(
+                f"JavaScript guests need Node.js {self.min_node}+, found {version}; {NODE_HINT}"
+            )
+        return found
 
     def toolchain(self) -> str:
-        """Refuse clearly until the JavaScript SDK exists."""
-        raise BuildError("JavaScript guests are not supported yet (found worker.js)", code=2)
+        """The pinned packages' installed versions plus the lockfile's hash."""
+        self.node()
+        wanted = json.loads((REPO / "package.json").read_text())["devDependencies"]
+        found = []
+        for name in self.packages:
+            manifest = REPO / "node_modules" / name / "package.json"
+            installed = json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+            if installed != wanted[name]:
+                state = f"{installed} is installed" if installed else "it is not installed"
+                raise BuildError(f"{name} {wanted[name]} is needed but {state}; {SETUP_HINT}")
+            found.append(f"{name} {installed}")
+        lock = hashlib.sha256((REPO / "package-lock.json").read_bytes()).hexdigest()[:16]
+        return f"{', '.join(found)}, lock {lock}"
+
+    def inputs(self) -> list[tuple[str, Path]]:
+        """The JavaScript SDK (with its build script) and the WIT world."""
+        return [("sdk", self.sdk), *super().inputs()]
+
+    def command(self, src: Path, out: Path) -> list[str]:
+        """The build command: guests/sdk/js/build.mjs runs esbuild, then componentize-js."""
+        return [
+            self.node(),
+            str(self.sdk / "build.mjs"),
+            str(src),
+            self.entry,
+            str(WIT_DIR),
+            str(out),
+        ]
+
+    def build(self, src: Path, out: Path) -> None:
+        """Bundle and componentize; errors name the guest's file:line."""
+        run_tool(self.command(src, out), "the JavaScript build")
 
 
 BUILDERS: list[Builder] = [PythonBuilder(), JavaScriptBuilder()]
@@ -239,7 +291,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="build-guest", description="Build a guest folder into a WebAssembly component."
     )
-    parser.add_argument("src", type=Path, metavar="SRC_DIR", help="guest folder (has worker.py)")
+    parser.add_argument(
+        "src", type=Path, metavar="SRC_DIR", help="guest folder (has worker.py or worker.js)"
+    )
     parser.add_argument("out", type=Path, metavar="OUT.wasm", help="component to write")
     parser.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
     return parser.parse_args(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -126,16 +127,67 @@ def guests_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("guests")
 
 
+EXAMPLES = ROOT / "guests" / "examples"
+TEST_GUESTS = ROOT / "tests" / "guests"
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A built guest: its name (`hello-js`), language suffix, component and asset folder."""
+
+    name: str
+    worker: Path
+    public: Path | None
+
+    @property
+    def language(self) -> str:
+        """The language: py or js."""
+        return self.name.rsplit("-", 1)[1]
+
+
 @pytest.fixture(scope="session")
 def hello_py(guests_dir: Path) -> Path:
     """The example Python guest, built."""
-    return build_guest("hello-py", ROOT / "guests" / "examples" / "hello-py", guests_dir)
+    return build_guest("hello-py", EXAMPLES / "hello-py", guests_dir)
+
+
+@pytest.fixture(scope="session")
+def hello_js(guests_dir: Path) -> Path:
+    """The example JavaScript guest, built (fails, not skips, without Node.js and npm)."""
+    return build_guest("hello-js", EXAMPLES / "hello-js", guests_dir)
+
+
+@pytest.fixture(scope="session")
+def notes_js(guests_dir: Path) -> Path:
+    """The second JavaScript example (notes rendered from Markdown assets), built."""
+    return build_guest("notes-js", EXAMPLES / "notes-js", guests_dir)
 
 
 @pytest.fixture(scope="session")
 def misbehave_py(guests_dir: Path) -> Path:
     """The test guest that traps, loops, allocates and floods on request."""
-    return build_guest("misbehave-py", ROOT / "tests" / "guests" / "misbehave-py", guests_dir)
+    return build_guest("misbehave-py", TEST_GUESTS / "misbehave-py", guests_dir)
+
+
+@pytest.fixture(scope="session")
+def misbehave_js(guests_dir: Path) -> Path:
+    """The JavaScript test guest: the same failures, plus every JavaScript SDK feature."""
+    return build_guest("misbehave-js", TEST_GUESTS / "misbehave-js", guests_dir)
+
+
+@pytest.fixture(scope="module", params=["py", "js"])
+def hello(request: pytest.FixtureRequest) -> Guest:
+    """hello-py, then hello-js: the same site and API from each language's SDK."""
+    name = f"hello-{request.param}"
+    worker = request.getfixturevalue(name.replace("-", "_"))
+    return Guest(name, worker, EXAMPLES / name / "public")
+
+
+@pytest.fixture(scope="module", params=["py", "js"])
+def misbehave_guest(request: pytest.FixtureRequest) -> Guest:
+    """misbehave-py, then misbehave-js."""
+    name = f"misbehave-{request.param}"
+    return Guest(name, request.getfixturevalue(name.replace("-", "_")), None)
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +219,8 @@ def host(tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path) -> Iter
             cwd=ROOT,
         )
     assert process.stdout is not None
-    line = process.stdout.readline()
+    ready, _, _ = select.select([process.stdout], [], [], 120)
+    line = process.stdout.readline() if ready else "(no ready line within 120 s)"
     match = READY.search(line)
     if match is None:
         process.kill()

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from wasmtime import wat2wasm
 
-from host.bundle import Bundle, BundleLimits, pack, read_folder
+from host.bundle import Bundle, BundleLimits, read_folder
+from host.upload import pack
 from tests.conftest import TOKEN, Host, run_cli
 from tests.runtime import wat_guests
 

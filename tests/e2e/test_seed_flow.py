@@ -1,20 +1,30 @@
-"""The seed's flow over real HTTP: the demo project's API and its assets."""
+"""The seed's flow over real HTTP: the demo project's API and its assets.
+
+Every test that uses `demo` runs twice: against hello-py and against hello-js, which serve the
+same site and API through each language's SDK.
+"""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Host
-
-PUBLIC = ROOT / "guests" / "examples" / "hello-py" / "public"
+from tests.conftest import Guest, Host
 
 
 @pytest.fixture(scope="module")
-def demo(host: Host, hello_py: Path) -> str:
-    """hello-py deployed as `demo` with the example site."""
-    host.deploy("demo", hello_py, PUBLIC)
-    return "demo"
+def public(hello: Guest) -> Path:
+    """The example's static site."""
+    assert hello.public is not None
+    return hello.public
+
+
+@pytest.fixture(scope="module")
+def demo(host: Host, hello: Guest, public: Path) -> str:
+    """The example deployed as `demo-py` or `demo-js` with its site."""
+    project = f"demo-{hello.language}"
+    host.deploy(project, hello.worker, public)
+    return project
 
 
 def test_api_answers_json(host: Host, demo: str) -> None:
@@ -24,11 +34,11 @@ def test_api_answers_json(host: Host, demo: str) -> None:
     assert json.loads(reply.body) == {"hello": "world"}
 
 
-def test_index_is_served_from_assets(host: Host, demo: str) -> None:
+def test_index_is_served_from_assets(host: Host, demo: str, public: Path) -> None:
     reply = host.get(demo, "/")
     assert reply.status == 200
     assert reply.header("content-type") == "text/html; charset=utf-8"
-    assert reply.body == (PUBLIC / "index.html").read_bytes()
+    assert reply.body == (public / "index.html").read_bytes()
     etag = reply.header("etag")
     assert etag is not None and etag.startswith('"') and not etag.startswith("W/")
     assert reply.header("cache-control") == "public, max-age=0, must-revalidate"
@@ -44,8 +54,8 @@ def test_revalidation_gives_304(host: Host, demo: str) -> None:
     assert reply.header("etag") == etag
 
 
-def test_every_public_file_is_served(host: Host, demo: str) -> None:
-    for path in PUBLIC.iterdir():
+def test_every_public_file_is_served(host: Host, demo: str, public: Path) -> None:
+    for path in public.iterdir():
         reply = host.get(demo, "/" + path.name)
         if path.suffix == ".html":
             assert reply.status == 307  # /about.html -> /about

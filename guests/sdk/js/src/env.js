@@ -1,0 +1,56 @@
+// What a worker's fetch(request, env, ctx) receives besides the request.
+
+import { host } from "./host.js";
+import { requestToWit, responseFromWit } from "./messages.js";
+
+/** The asset binding: `env.ASSETS.fetch(request)` serves this project's static files. */
+export class Assets {
+  #base;
+
+  constructor(baseUrl) {
+    this.#base = baseUrl;
+  }
+
+  /**
+   * Serve a request from the project's assets: a Request, or a URL (a relative one is taken
+   * from the incoming request's URL), plus an optional RequestInit. Resolves to a Response
+   * whose body stays in the host until read.
+   */
+  async fetch(input, init) {
+    const request =
+      input instanceof Request && init === undefined ? input : new Request(this.#absolute(input), init);
+    return responseFromWit(host().assetsFetch(await requestToWit(request)));
+  }
+
+  #absolute(input) {
+    if (input instanceof Request) return input;
+    return new URL(String(input), this.#base).href;
+  }
+
+  toString() {
+    return "[object Assets]";
+  }
+}
+
+/** Promises passed to each ctx.waitUntil(), kept out of the worker's sight. */
+const waitingOn = new WeakMap();
+
+/** `ctx`: `waitUntil(promise)` keeps the request open until `promise` settles. */
+export class ExecutionContext {
+  constructor() {
+    waitingOn.set(this, []);
+  }
+
+  /** Finish `promise` before the request completes (a rejection is logged, not sent). */
+  waitUntil(promise) {
+    waitingOn.get(this).push(Promise.resolve(promise));
+  }
+
+  /** Accepted for compatibility; there is no origin to fall back to, so failures stay 500s. */
+  passThroughOnException() {}
+}
+
+/** The promises given to `ctx.waitUntil()` since the last call (the SDK awaits them). */
+export function takeWaitUntil(ctx) {
+  return waitingOn.get(ctx).splice(0);
+}

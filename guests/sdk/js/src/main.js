@@ -1,0 +1,22 @@
+// The bundle's entry: wires the WIT world to the worker module (`export default { fetch }`).
+//
+// Import order matters: timers.js replaces the global timer functions before the worker's
+// modules run, so every timer they start is counted (see timers.js).
+
+import "./timers.js";
+import * as workerModule from "wasmhost:worker-module";
+import { fetch as assetsFetch } from "wasmhost:worker/assets@0.1.0";
+import { append, create, read, size } from "wasmhost:worker/bodies@0.1.0";
+import { install } from "./host.js";
+import { checkWorker, serve } from "./serve.js";
+
+const worker = checkWorker(workerModule, WASMHOST_ENTRY);
+
+install({ size, read, create, append, assetsFetch });
+
+/** The `handler` export: one call per HTTP request. */
+export const handler = {
+  fetch(req) {
+    return serve(worker, req);
+  },
+};

@@ -1,0 +1,66 @@
+// Serving one request: call the worker, turn its answer into a WIT response, honour waitUntil.
+
+import { Assets, ExecutionContext, takeWaitUntil } from "./env.js";
+import { report } from "./errors.js";
+import { requestFromWit, responseToWit } from "./messages.js";
+import { watch } from "./timers.js";
+
+/**
+ * Thrown after a failure has been reported: the export rejects, the engine prints this one
+ * line and traps, and the host answers 500 "Worker threw an exception".
+ */
+export const FAILED = "wasmhost: the worker failed; the error is logged above";
+
+/** The worker object from the user's module namespace, or a clear error at build time. */
+export function checkWorker(namespace, entry = "worker.js") {
+  const worker = namespace.default;
+  const shape = "export default { async fetch(request, env, ctx) { … } }";
+  if (worker === undefined || worker === null) {
+    const hint =
+      typeof namespace.fetch === "function"
+        ? "; it exports a named fetch() instead: write `export default { fetch }`"
+        : "";
+    throw new Error(`${entry} has no default export${hint}; a worker module looks like: ${shape}`);
+  }
+  if (typeof worker.fetch !== "function") {
+    throw new Error(`${entry}'s default export has no fetch() method; it should look like: ${shape}`);
+  }
+  return worker;
+}
+
+/** Serve the WIT request `req` with `worker.fetch(request, env, ctx)`; returns a WIT response. */
+export async function serve(worker, req) {
+  const ctx = new ExecutionContext();
+  let answer;
+  try {
+    answer = await watch(respond(worker, req, ctx), "the worker's fetch()");
+  } catch (error) {
+    report("Uncaught error in fetch()", error);
+    throw FAILED;
+  }
+  await finishWaitUntil(ctx);
+  return answer;
+}
+
+async function respond(worker, req, ctx) {
+  const request = requestFromWit(req);
+  const env = { ASSETS: new Assets(req.url) };
+  const response = await worker.fetch(request, env, ctx);
+  return responseToWit(response);
+}
+
+/** Await every ctx.waitUntil() promise (including ones registered meanwhile); log failures. */
+async function finishWaitUntil(ctx) {
+  for (let batch = takeWaitUntil(ctx); batch.length; batch = takeWaitUntil(ctx)) {
+    let results;
+    try {
+      results = await watch(Promise.allSettled(batch), "a ctx.waitUntil() promise");
+    } catch (error) {
+      report("ctx.waitUntil() gave up (the response is sent anyway)", error);
+      return;
+    }
+    for (const result of results) {
+      if (result.status === "rejected") report("A ctx.waitUntil() promise rejected", result.reason);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+// The JavaScript guest SDK's logic under Node's own Request/Response, with the WIT imports
+// faked: quick checks of what the end-to-end tests (tests/e2e/test_js_sdk.py) prove for real.
+// Run by tests/guests/test_js_sdk.py, or directly: node --test tests/guests/js/
+
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, test } from "node:test";
+
+import {
+  INLINE_LIMIT,
+  READ_CHUNK,
+  WRITE_CHUNK,
+  bodyToWit,
+  hostBodyStream,
+  passThroughHandle,
+} from "../../../guests/sdk/js/src/bodies.js";
+import { Assets } from "../../../guests/sdk/js/src/env.js";
+import { describeError, mapStack } from "../../../guests/sdk/js/src/errors.js";
+import { install } from "../../../guests/sdk/js/src/host.js";
+import { requestFromWit, responseToWit } from "../../../guests/sdk/js/src/messages.js";
+import { FAILED, checkWorker, serve } from "../../../guests/sdk/js/src/serve.js";
+
+/** The `bodies` and `assets` imports: a table of byte arrays, and a log of every call. */
+class FakeHost {
+  constructor() {
+    this.table = new Map();
+    this.calls = [];
+    this.assetRequests = [];
+  }
+  add(bytes) {
+    const handle = 100 + this.table.size;
+    this.table.set(handle, Uint8Array.from(bytes));
+    return handle;
+  }
+  size(handle) {
+    this.calls.push(["size", handle]);
+    return BigInt(this.table.get(handle).length);
+  }
+  read(handle, offset, max) {
+    assert.equal(typeof offset, "bigint");
+    this.calls.push(["read", handle, Number(offset), max]);
+    return this.table.get(handle).slice(Number(offset), Number(offset) + max);
+  }
+  create() {
+    this.calls.push(["create"]);
+    return this.add([]);
+  }
+  append(handle, chunk) {
+    this.calls.push(["append", handle, chunk.length]);
+    const old = this.table.get(handle);
+    const joined = new Uint8Array(old.length + chunk.length);
+    joined.set(old);
+    joined.set(chunk, old.length);
+    this.table.set(handle, joined);
+  }
+  assetsFetch(req) {
+    this.assetRequests.push(req);
+    if (req.url.endsWith("/cached")) return { status: 304, headers: [["etag", '"x"']], body: { tag: "empty" } };
+    const handle = this.add(new TextEncoder().encode("<h1>asset</h1>"));
+    return { status: 200, headers: [["content-type", "text/html"]], body: { tag: "host", val: handle } };
+  }
+  names() {
+    return this.calls.map((call) => call[0]);
+  }
+}
+
+let fake;
+let logged;
+const realConsoleError = console.error;
+
+beforeEach(() => {
+  fake = new FakeHost();
+  install(fake);
+  logged = [];
+  console.error = (...args) => logged.push(args.join(" "));
+});
+
+afterEach(() => {
+  install(null);
+  console.error = realConsoleError;
+});
+
+const bytes = (n) => Uint8Array.from({ length: n }, (_, i) => i % 251);
+const witRequest = (over = {}) => ({
+  method: "GET",
+  url: "http://demo.localhost/docs/page?q=1",
+  headers: [["host", "demo.localhost"], ["accept", "text/html"]],
+  body: { tag: "empty" },
+  ...over,
+});
+
+// ---------------------------------------------------------------- host bodies
+
+test("a host body is not read until pulled, then read in chunks", async () => {
+  const data = bytes(READ_CHUNK * 2 + 1000);
+  const stream = hostBodyStream(fake.add(data));
+  const response = new Response(stream);
+  assert.deepEqual(fake.calls, []);
+  assert.deepEqual(new Uint8Array(await response.arrayBuffer()), data);
+  assert.deepEqual(
+    fake.calls.filter((c) => c[0] === "read").map((c) => [c[2], c[3]]),
+    [[0, READ_CHUNK], [READ_CHUNK, READ_CHUNK], [READ_CHUNK * 2, 1000]],
+  );
+});
+
+test("an untouched host body passes back as its handle, even re-wrapped", async () => {
+  const handle = fake.add(bytes(10));
+  const asset = new Response(hostBodyStream(handle), { headers: { "x-a": "1" } });
+  const rewrapped = new Response(asset.body, asset);
+  rewrapped.headers.set("x-b", "2");
+  const wit = await responseToWit(rewrapped);
+  assert.deepEqual(wit.body, { tag: "host", val: handle });
+  assert.deepEqual(wit.headers, [["x-a", "1"], ["x-b", "2"]]);
+  assert.deepEqual(fake.calls, []);
+});
+
+test("a host body that was read is copied, not passed back", async () => {
+  const stream = hostBodyStream(fake.add(bytes(10)));
+  const reader = stream.getReader();
+  await reader.read();
+  assert.equal(passThroughHandle(stream), undefined);
+});
+
+test("small bodies go inline, empty ones as empty", async () => {
+  assert.deepEqual(await bodyToWit(null), { tag: "empty" });
+  assert.deepEqual(await bodyToWit(new Response("").body), { tag: "empty" });
+  const wit = await bodyToWit(new Response("héllo").body);
+  assert.equal(wit.tag, "bytes");
+  assert.equal(new TextDecoder().decode(wit.val), "héllo");
+  assert.deepEqual(fake.calls, []);
+});
+
+test("bodies over the inline limit go to a new host body in chunks", async () => {
+  const data = bytes(INLINE_LIMIT + WRITE_CHUNK + 5);
+  const wit = await bodyToWit(new Response(data).body);
+  assert.equal(wit.tag, "host");
+  assert.deepEqual(fake.table.get(wit.val), data);
+  assert.equal(fake.names()[0], "create");
+  assert.ok(fake.calls.slice(1).every((c) => c[0] === "append" && c[2] <= WRITE_CHUNK));
+});
+
+test("a body stream of strings is refused clearly", async () => {
+  const stream = new ReadableStream({
+    start(controller) {
+      controller.enqueue("text");
+      controller.close();
+    },
+  });
+  await assert.rejects(bodyToWit(stream), /must yield Uint8Array chunks, not string/);
+});
+
+// ---------------------------------------------------------------- requests and responses
+
+test("the incoming request keeps its host header and reads its body lazily", async () => {
+  const handle = fake.add(new TextEncoder().encode('{"a": 1}'));
+  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }));
+  assert.equal(request.headers.get("host"), "demo.localhost");
+  assert.deepEqual(fake.calls, []);
+  assert.deepEqual(await request.json(), { a: 1 });
+  assert.deepEqual(fake.names(), ["size", "read"]);
+});
+
+test("a GET request's body is dropped", () => {
+  const request = requestFromWit(witRequest({ body: { tag: "bytes", val: bytes(3) } }));
+  assert.equal(request.body, null);
+});
+
+test("returning something that is not a Response is a clear TypeError", async () => {
+  await assert.rejects(responseToWit({ status: 200 }), /must return a Response .* not Object/);
+  await assert.rejects(responseToWit(undefined), /not undefined/);
+  const used = new Response("x");
+  await used.text();
+  await assert.rejects(responseToWit(used), /body was already read/);
+});
+
+// ---------------------------------------------------------------- env.ASSETS
+
+test("env.ASSETS.fetch resolves URLs against the request and returns a lazy Response", async () => {
+  const assets = new Assets("http://demo.localhost/docs/page?q=1");
+  const response = await assets.fetch("style.css");
+  await assets.fetch(new Request("http://demo.localhost/about", { headers: { "X-A": "1" } }));
+  await assets.fetch(new URL("/x", "http://demo.localhost/"), { method: "HEAD" });
+  assert.deepEqual(
+    fake.assetRequests.map((r) => [r.method, r.url, r.headers]),
+    [
+      ["GET", "http://demo.localhost/docs/style.css", []],
+      ["GET", "http://demo.localhost/about", [["x-a", "1"]]],
+      ["HEAD", "http://demo.localhost/x", []],
+    ],
+  );
+  assert.deepEqual(fake.names(), []);
+  assert.equal(await response.text(), "<h1>asset</h1>");
+});
+
+test("a 304 from the assets has no body", async () => {
+  const response = await new Assets("http://demo.localhost/").fetch("/cached");
+  assert.equal(response.status, 304);
+  assert.equal(response.body, null);
+});
+
+// ---------------------------------------------------------------- serving
+
+test("serve answers with the worker's response and awaits ctx.waitUntil", async () => {
+  const order = [];
+  const worker = {
+    async fetch(request, env, ctx) {
+      ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 20)).then(() => order.push("waited")));
+      ctx.waitUntil(Promise.reject(new Error("background failure")));
+      return Response.json({ url: request.url }, { status: 201 });
+    },
+  };
+  const wit = await serve(worker, witRequest());
+  order.push("answered");
+  assert.deepEqual(order, ["waited", "answered"]);
+  assert.equal(wit.status, 201);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(wit.body.val)), { url: witRequest().url });
+  assert.match(logged.join("\n"), /A ctx\.waitUntil\(\) promise rejected: Error: background failure/);
+});
+
+test("a throwing worker is reported once and fails the call", async () => {
+  const worker = {
+    fetch() {
+      throw new RangeError("broken");
+    },
+  };
+  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  assert.equal(logged.length, 1);
+  assert.match(logged[0], /^Uncaught error in fetch\(\): RangeError: broken/);
+});
+
+test("a promise nothing can settle is reported instead of hanging", async () => {
+  const worker = { fetch: () => new Promise(() => {}) };
+  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  assert.match(logged[0], /NeverSettles: the worker's fetch\(\) can never finish/);
+});
+
+test("waiting on a timer is not mistaken for waiting forever", async () => {
+  const worker = {
+    async fetch() {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return new Response("late but fine");
+    },
+  };
+  const wit = await serve(worker, witRequest());
+  assert.equal(new TextDecoder().decode(wit.body.val), "late but fine");
+});
+
+test("a waitUntil promise that never settles does not hold the response", async () => {
+  const worker = {
+    fetch(request, env, ctx) {
+      ctx.waitUntil(new Promise(() => {}));
+      return new Response("sent");
+    },
+  };
+  const wit = await serve(worker, witRequest());
+  assert.equal(new TextDecoder().decode(wit.body.val), "sent");
+  assert.match(logged[0], /ctx\.waitUntil\(\) gave up/);
+});
+
+test("checkWorker explains what a worker module must export", () => {
+  const worker = { fetch() {} };
+  assert.equal(checkWorker({ default: worker }), worker);
+  assert.throws(() => checkWorker({}), /worker\.js has no default export; a worker module/);
+  assert.throws(() => checkWorker({ fetch() {} }), /exports a named fetch\(\) instead/);
+  assert.throws(() => checkWorker({ default: {} }), /default export has no fetch\(\) method/);
+});
+
+// ---------------------------------------------------------------- errors
+
+test("stack frames in the bundle are mapped to the original files", () => {
+  const table = { bundle: "wasmhost-bundle.js", sources: ["worker.js", "lib/a.js"], files: [-1, 0, 1], lines: [0, 7, 3] };
+  const stack = "f@wasmhost-bundle.js:2:5\ng@wasmhost-bundle.js:3:1\nh@other.js:1:1";
+  assert.equal(mapStack(stack, table), "f@worker.js:7\ng@lib/a.js:3\nh@other.js:1:1");
+});
+
+test("non-Error values are described as such", () => {
+  assert.equal(describeError("nope"), '"nope" (a non-Error value)');
+  assert.equal(describeError(42), "42 (a non-Error value)");
+});

@@ -1,0 +1,133 @@
+// misbehave-js: a test guest that exercises the JavaScript SDK and fails on purpose, one way
+// per path (the same paths as misbehave-py where they overlap).
+
+import { explode } from "./lib/explode.js";
+
+const ROUTES = {
+  "/ok": () => new Response("misbehave is fine", { headers: { "x-guest": "misbehave-js" } }),
+
+  // Failures.
+  "/trap": () => {
+    throw new Error("boom from the guest");
+  },
+  "/trap-in-module": () => explode("deep"),
+  "/reject": () => Promise.reject("plain rejection"),
+  "/reject-later": async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    throw new TypeError("rejected after a timer");
+  },
+  "/never": () => new Promise(() => {}),
+  "/never-after-timer": async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise(() => {});
+  },
+  "/loop": () => {
+    for (;;) {}
+  },
+  "/alloc": () => {
+    const hoard = [];
+    for (;;) hoard.push(new Uint8Array(1 << 20).fill(1));
+  },
+  "/flood": () => {
+    const line = "x".repeat(1000);
+    for (let i = 0; i < 2000; i++) console.log(`flood ${i} ${line}`);
+    return new Response("flooded");
+  },
+  "/not-a-response": () => ({ status: 200, body: "nope" }),
+  "/body-used": async (request, env) => {
+    const asset = await env.ASSETS.fetch("/hello.txt");
+    await asset.text();
+    return asset;
+  },
+
+  // Bodies.
+  "/echo": async (request) => {
+    const body = new Uint8Array(await request.arrayBuffer());
+    const headers = { "x-method": request.method, "x-url": request.url, "x-length": body.length };
+    return new Response(body, { headers });
+  },
+  "/echo-stream": (request) => new Response(request.body, { headers: { "x-passed": "yes" } }),
+  "/json": async (request) => {
+    const data = await request.json();
+    return Response.json({ received: data, keys: Object.keys(data).length }, { status: 201 });
+  },
+  "/host-header": (request) => new Response(request.headers.get("host")),
+  "/big": (request) => {
+    const size = Number(new URL(request.url).searchParams.get("bytes"));
+    return new Response(pattern(size), { headers: { "content-type": "application/octet-stream" } });
+  },
+  "/big-text": (request) => {
+    const lines = Number(new URL(request.url).searchParams.get("lines"));
+    return new Response("0123456789abcdef\n".repeat(lines));
+  },
+
+  // The asset binding.
+  "/asset": (request, env) => {
+    const target = new URL(request.url).searchParams.get("url") ?? "/";
+    return env.ASSETS.fetch(new Request(new URL(target, request.url), { headers: request.headers }));
+  },
+  "/pass": (request, env) => env.ASSETS.fetch(param(request, "path")),
+  "/rewrap": async (request, env) => {
+    const asset = await env.ASSETS.fetch(param(request, "path"));
+    const response = new Response(asset.body, asset);
+    response.headers.set("x-extra", "added by the guest");
+    response.headers.append("set-cookie", "a=1");
+    response.headers.append("set-cookie", "b=2");
+    return response;
+  },
+  "/rewrap-status": async (request, env) => {
+    const asset = await env.ASSETS.fetch("/404");
+    return new Response(asset.body, { status: 404, headers: asset.headers });
+  },
+  "/asset-read": async (request, env) => {
+    const asset = await env.ASSETS.fetch(param(request, "path"));
+    const bytes = await asset.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    return Response.json({ status: asset.status, length: bytes.byteLength, sha256 });
+  },
+  "/asset-upper": async (request, env) => {
+    const asset = await env.ASSETS.fetch(param(request, "path"));
+    return new Response((await asset.text()).toUpperCase(), { headers: { "x-transformed": "1" } });
+  },
+
+  // ctx.waitUntil.
+  "/wait-until": (request, env, ctx) => {
+    const id = param(request, "id");
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, 300)).then(() => {
+        console.log(`waitUntil finished ${id}`);
+        ctx.waitUntil(Promise.resolve().then(() => console.log(`nested waitUntil finished ${id}`)));
+      }),
+    );
+    return new Response(`accepted ${id}`);
+  },
+  "/wait-until-reject": (request, env, ctx) => {
+    ctx.waitUntil(Promise.reject(new Error("background job failed")));
+    return new Response("answered anyway");
+  },
+  "/wait-until-never": (request, env, ctx) => {
+    ctx.waitUntil(new Promise(() => {}));
+    return new Response("answered without it");
+  },
+};
+
+/** `size` bytes counting 0..250 over and over (built by doubling: a JS loop per byte is slow). */
+function pattern(size) {
+  const body = new Uint8Array(size);
+  for (let i = 0; i < Math.min(size, 251); i++) body[i] = i;
+  for (let filled = 251; filled < size; filled *= 2) body.copyWithin(filled, 0, filled);
+  return body;
+}
+
+function param(request, name) {
+  return new URL(request.url).searchParams.get(name);
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const route = ROUTES[new URL(request.url).pathname];
+    if (route === undefined) return env.ASSETS.fetch(request);
+    return route(request, env, ctx);
+  },
+};
