@@ -191,11 +191,9 @@ def misbehave_guest(request: pytest.FixtureRequest) -> Guest:
 
 
 @pytest.fixture(scope="session")
-def compiled_cache() -> Path:
-    """Compiled components persist across sessions (keyed by content hash and wasmtime)."""
-    path = ROOT / ".cache" / "compiled"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def compiled_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Compiled components for this session (artifacts are signed with the database's secret)."""
+    return tmp_path_factory.mktemp("compiled")
 
 
 @pytest.fixture(scope="session")
