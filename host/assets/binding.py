@@ -8,7 +8,7 @@ from host.assets.handler import AssetResponse, handle_asset_request
 from host.assets.manifest import AssetEntry, Manifest
 from host.assets.options import AssetOptions
 from host.errors import WasmhostError
-from host.runtime.bodies import BodyTable
+from host.runtime.bodies import Alternative, BodyTable
 from host.runtime.values import WitRequest, WitResponse, body_from_wit
 from host.storage import keys
 from host.storage.kv import SqliteStore
@@ -36,22 +36,52 @@ class AssetBinding:
         self._bodies = bodies
 
     def fetch(self, request: WitRequest) -> WitResponse:
-        """Answer a request; a file body becomes a lazy host handle, never guest bytes."""
-        answer = self._answer(request)
-        body: bytes | int | None = answer.body or None
-        if answer.file is not None and self._manifest is not None:
-            body = self._lazy_body(self._manifest.files[answer.file], answer)
-        return WitResponse(answer.status, list(answer.headers), body_from_wit(body))
+        """Answer a request; a file body becomes a lazy host handle, never guest bytes.
 
-    def _answer(self, request: WitRequest) -> AssetResponse:
+        When the client accepts a compressed variant, the guest still gets the plain file
+        (so reading it gives the real bytes) with the variant registered as an alternative
+        that the host sends if the guest passes the body through untouched.
+        """
+        headers = _header_map(request.headers)
+        answer = self._answer(request, headers)
+        if answer.file is None or self._manifest is None:
+            return WitResponse(
+                answer.status, list(answer.headers), body_from_wit(answer.body or None)
+            )
+        entry = self._manifest.files[answer.file]
+        if answer.encoding:
+            plain_headers = {k: v for k, v in headers.items() if k != "accept-encoding"}
+            plain = self._answer(request, plain_headers)
+            if (plain.status, plain.file, plain.byte_range) == (answer.status, answer.file, None):
+                handle = self._lazy_body(entry, plain, self._alternative(entry, plain, answer))
+                return WitResponse(plain.status, list(plain.headers), handle)
+        handle = self._lazy_body(entry, answer)
+        return WitResponse(answer.status, list(answer.headers), handle)
+
+    def _answer(self, request: WitRequest, headers: dict[str, str]) -> AssetResponse:
         """The handler's answer to a guest's request."""
         path, query, host = _split_url(request.url)
-        headers = _header_map(request.headers)
         return handle_asset_request(
             self._manifest, request.method, path, query, headers, self._options, host
         )
 
-    def _lazy_body(self, entry: AssetEntry, answer: AssetResponse) -> int:
+    def _alternative(
+        self, entry: AssetEntry, plain: AssetResponse, encoded: AssetResponse
+    ) -> Alternative:
+        """The compressed answer's body and headers, to swap in on an untouched pass-through."""
+        sent = dict(encoded.headers)
+        headers = tuple(
+            (name, sent[name]) for name in ("content-encoding", "etag", "content-length")
+        )
+        size = entry.representation(encoded.encoding).size
+        key = keys.encoded_key(self._project_id, encoded.encoding, encoded.file or "")
+        return Alternative(
+            dict(plain.headers)["etag"], headers, lambda: self._read(key, encoded.file or ""), size
+        )
+
+    def _lazy_body(
+        self, entry: AssetEntry, answer: AssetResponse, alternative: Alternative | None = None
+    ) -> int:
         """A body handle whose bytes (the chosen representation or range) are read on demand."""
         pathname, encoding, byte_range = answer.file or "", answer.encoding, answer.byte_range
         if encoding:
@@ -60,7 +90,7 @@ class AssetBinding:
             key = keys.asset_key(self._project_id, pathname)
         if byte_range is None:
             size = entry.representation(encoding).size
-            return self._bodies.add_lazy(lambda: self._read(key, pathname), size)
+            return self._bodies.add_lazy(lambda: self._read(key, pathname), size, alternative)
         start, end = byte_range.start, byte_range.end
         return self._bodies.add_lazy(lambda: self._read(key, pathname)[start:end], end - start)
 

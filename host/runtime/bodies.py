@@ -8,12 +8,27 @@ from dataclasses import dataclass, field
 from host.errors import GuestBadResponse, GuestTrapped
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """Another form of a stored body (say, brotli) to send if the guest returns it untouched.
+
+    The guest sees and reads the plain body; `etag` is the plain body's ETag, and `headers`
+    (content-encoding, etag, content-length) describe the alternative form.
+    """
+
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+    load: Callable[[], bytes]
+    size: int
+
+
 @dataclass
 class _Lazy:
     """A body whose bytes are read only when someone needs them."""
 
     load: Callable[[], bytes]
     size: int
+    alternative: Alternative | None = None
     data: bytes | None = field(default=None)
 
     def bytes(self) -> bytes:
@@ -37,9 +52,16 @@ class BodyTable:
         """Store finished bytes; returns their handle."""
         return self._new(data)
 
-    def add_lazy(self, load: Callable[[], bytes], size: int) -> int:
+    def add_lazy(
+        self, load: Callable[[], bytes], size: int, alternative: Alternative | None = None
+    ) -> int:
         """Store a body read by `load()` only when first needed; returns its handle."""
-        return self._new(_Lazy(load, size))
+        return self._new(_Lazy(load, size, alternative))
+
+    def alternative(self, handle: int) -> Alternative | None:
+        """The alternative form registered with a stored body, if any."""
+        entry = self._entry(handle)
+        return entry.alternative if isinstance(entry, _Lazy) else None
 
     def create(self) -> int:
         """A new empty body the guest can append to."""

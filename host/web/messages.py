@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 import falcon
 
 from host.errors import GuestBadResponse, GuestTrapped, RequestTooLarge
+from host.runtime.alternatives import prefer_alternative
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.web.cookies import confine_cookie
@@ -85,6 +86,7 @@ def write_response(
     """
     if not isinstance(answer.status, int) or not 200 <= answer.status <= 599:
         raise GuestBadResponse(f"status {answer.status!r} is not between 200 and 599")
+    answer = prefer_alternative(answer, bodies)
     resp.status = answer.status
     length = _write_headers(resp, answer.headers, site)
     if answer.status in BODILESS:

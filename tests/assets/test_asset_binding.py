@@ -14,6 +14,7 @@ from host.assets.binding import AssetBinding, MissingAssetBytes
 from host.assets.build import build_assets
 from host.assets.manifests import ManifestCache
 from host.assets.options import AssetOptions
+from host.runtime.alternatives import prefer_alternative
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.storage import keys
@@ -50,7 +51,17 @@ class Site:
         host: str = "demo.localhost",
         **headers: str,
     ) -> WitResponse:
-        """Ask the binding; header names use `_` for `-`."""
+        """What the client gets when a guest passes the binding's answer through untouched."""
+        return prefer_alternative(self.guest_view(path, method, host, **headers), self.bodies)
+
+    def guest_view(
+        self,
+        path: str,
+        method: str = "GET",
+        host: str = "demo.localhost",
+        **headers: str,
+    ) -> WitResponse:
+        """What the guest gets from the binding; header names use `_` for `-`."""
         binding = AssetBinding(PROJECT, self.manifest, self.options, self.store, self.bodies)
         fields = [(name.replace("_", "-"), value) for name, value in headers.items()]
         return binding.fetch(WitRequest(method, f"http://{host}{path}", fields, None))
@@ -112,6 +123,19 @@ def test_each_representation_is_served_from_its_own_key(
     assert header(response, "content-length") == str(len(body))
     assert header(response, "vary") == "Accept-Encoding"
     assert DECODE[encoding](body) == JS
+
+
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, br"])
+def test_a_guest_that_reads_an_asset_gets_the_plain_file(site: Site, accept: str) -> None:
+    seen = site.guest_view("/app.js", accept_encoding=accept)
+    assert header(seen, "content-encoding") is None
+    assert header(seen, "content-length") == str(len(JS))
+    assert header(seen, "vary") == "Accept-Encoding"
+    assert site.body(seen) == JS
+    rewrapped = WitResponse(404, [*seen.headers, ("x-extra", "1")], seen.body)
+    assert header(prefer_alternative(rewrapped, site.bodies), "content-encoding") in ("br", "gzip")
+    changed = WitResponse(200, [h for h in seen.headers if h[0] != "etag"], seen.body)
+    assert prefer_alternative(changed, site.bodies) is changed
 
 
 def test_variants_are_stored_under_their_own_keys(site: Site, store: SqliteStore) -> None:
@@ -249,7 +273,7 @@ def test_repeated_headers_are_joined(site: Site) -> None:
         [("Accept-Encoding", "identity;q=0.5"), ("accept-encoding", "gzip")],
         None,
     )
-    response = binding.fetch(request)
+    response = prefer_alternative(binding.fetch(request), site.bodies)
     assert header(response, "content-encoding") == "gzip"
 
 

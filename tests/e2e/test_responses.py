@@ -1,18 +1,49 @@
 """What the host does with a guest's answer: HEAD lengths, unsafe headers, cookies, odd Hosts."""
 
+import gzip
 import http.client
 from pathlib import Path
 
+import brotli
 import pytest
 
 from tests.conftest import Host
 
+PAGE = "<!doctype html><p>compress me</p>\n" * 200
+
 
 @pytest.fixture(scope="module")
-def project(host: Host, misbehave_py: Path) -> str:
-    """misbehave-py deployed as `misbehave-headers`."""
-    host.deploy("misbehave-headers", misbehave_py)
+def project(host: Host, misbehave_py: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """misbehave-py deployed as `misbehave-headers`, with a compressible page."""
+    public = tmp_path_factory.mktemp("responses")
+    (public / "page.txt").write_text(PAGE)
+    host.deploy("misbehave-headers", misbehave_py, public)
     return "misbehave-headers"
+
+
+@pytest.mark.parametrize("accept", ["br", "gzip", ""])
+def test_a_guest_reading_an_asset_gets_plain_text_whatever_the_client_accepts(
+    host: Host, project: str, accept: str
+) -> None:
+    reply = host.get(project, "/inject?url=/page.txt", accept_encoding=accept)
+    assert reply.status == 200
+    assert reply.header("content-encoding") is None
+    assert reply.text == PAGE.upper()
+    assert reply.header("x-length") == str(len(PAGE))
+
+
+@pytest.mark.parametrize(
+    ("accept", "decode"), [("br", brotli.decompress), ("gzip", gzip.decompress)]
+)
+def test_an_untouched_pass_through_still_goes_out_compressed(
+    host: Host, project: str, accept: str, decode: object
+) -> None:
+    reply = host.get(project, "/asset?url=/page.txt", accept_encoding=accept)
+    assert reply.header("content-encoding") == accept
+    assert decode(reply.body).decode() == PAGE  # type: ignore[operator]
+    head = host.request(project, "/asset?url=/page.txt", "HEAD", {"Accept-Encoding": accept})
+    assert head.header("content-length") == str(len(reply.body))
+    assert head.header("content-encoding") == accept
 
 
 def test_head_to_a_guest_reports_the_get_length(host: Host, project: str) -> None:

@@ -87,7 +87,16 @@ async def headers(request, env, query):
     return Response("headers", headers=sent)
 
 
+async def inject(request, env, query):
+    """Reads an asset and changes it, the usual HTML-rewriting pattern."""
+    target = query.get("url", ["/"])[0]
+    asset = await env.ASSETS.fetch(Request(target, headers=request.headers))
+    text = await asset.text()
+    return Response(text.upper(), status=asset.status, headers={"x-length": str(len(text))})
+
+
 ROUTES = {
+    "/inject": inject,
     "/headers": headers,
     "/sandbox": sandbox,
     "/ok": ok,
