@@ -91,12 +91,13 @@ class AssetBinding:
         if byte_range is None:
             size = entry.representation(encoding).size
             return self._bodies.add_lazy(lambda: self._read(key, pathname), size, alternative)
-        start, end = byte_range.start, byte_range.end
-        return self._bodies.add_lazy(lambda: self._read(key, pathname)[start:end], end - start)
+        start, length = byte_range.start, byte_range.end - byte_range.start
+        return self._bodies.add_lazy(lambda: self._read(key, pathname, start, length), length)
 
-    def _read(self, key: str, pathname: str) -> bytes:
-        """The stored bytes under a key built from a manifest entry."""
-        data = self._store.get(key)
+    def _read(self, key: str, pathname: str, start: int = 0, length: int | None = None) -> bytes:
+        """The stored bytes (or a slice) under a key built from a manifest entry."""
+        store = self._store
+        data = store.get(key) if length is None else store.get_slice(key, start, length)
         if data is None:
             raise MissingAssetBytes(f"{self._project_id}: no stored bytes for {pathname} ({key})")
         return data

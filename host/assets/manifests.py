@@ -1,6 +1,7 @@
-"""A deployment's asset setup (manifest and options), parsed once and kept by deployment id.
+"""A deployment's asset setup (manifest and options), parsed once per deployment.
 
-Keyed by the deployment's unique id, so a redeploy can never be answered from a stale entry.
+One entry per project, tagged with the deployment's unique id: a redeploy replaces the entry
+(never answered from a stale one), and nothing outlives the deployment it came from.
 """
 
 from __future__ import annotations
@@ -30,22 +31,29 @@ class ManifestCache:
     def __init__(self, store: SqliteStore, capacity: int = 256) -> None:
         self._store = store
         self._capacity = capacity
-        self._entries: OrderedDict[str, ProjectAssets] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, ProjectAssets]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, deployment: Deployment) -> ProjectAssets:
         """The asset setup of exactly this deployment (read in the caller's snapshot)."""
+        project_id = deployment.project_id
         with self._lock:
-            if deployment.id in self._entries:
-                self._entries.move_to_end(deployment.id)
-                return self._entries[deployment.id]
-        raw = self._store.get(keys.manifest_key(deployment.project_id))
+            cached = self._entries.get(project_id)
+            if cached is not None and cached[0] == deployment.id:
+                self._entries.move_to_end(project_id)
+                return cached[1]
+        raw = self._store.get(keys.manifest_key(project_id))
         assets = ProjectAssets(
             manifest=None if raw is None else Manifest.from_json(raw),
             options=AssetOptions.from_mapping(deployment.asset_options),
         )
         with self._lock:
-            self._entries[deployment.id] = assets
+            self._entries[project_id] = (deployment.id, assets)
+            self._entries.move_to_end(project_id)
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
         return assets
+
+    def __len__(self) -> int:
+        """How many projects have an entry."""
+        return len(self._entries)

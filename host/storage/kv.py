@@ -68,6 +68,13 @@ class SqliteStore:
         row = self._conn.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def get_slice(self, key: str, start: int, length: int) -> bytes | None:
+        """`length` bytes of the value under `key` from offset `start`, or None if absent."""
+        row = self._conn.execute(
+            f"SELECT substr(value, ?, ?) FROM {TABLE} WHERE key = ?", (start + 1, length, key)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def keys(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, in order."""
         low, high = _prefix_range(prefix)

@@ -308,3 +308,13 @@ def test_a_206_body_through_the_binding_is_the_slice(
         body = shared_site.body(response)
         assert body == DATA[first : last + 1]
         assert header(response, "content-length") == str(len(body))
+
+
+def test_manifest_cache_keeps_one_entry_per_project(store: SqliteStore) -> None:
+    cache = ManifestCache(store)
+    first = Site(store, {"/a.txt": b"one"})
+    assert cache.get(first.deployment).manifest is not None
+    second = Site(store, {"/b.txt": b"two"})
+    fresh = cache.get(second.deployment).manifest
+    assert fresh is not None and set(fresh.files) == {"/b.txt"}
+    assert len(cache) == 1

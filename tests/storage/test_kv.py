@@ -94,3 +94,12 @@ def test_deployments_are_listed_by_project(store: SqliteStore) -> None:
         write_deployment(store, project, b"w", "sha", files, b"{}", {})
     listed = list_deployments(store)
     assert [(d.project_id, d.version) for d in listed] == [("a", 1), ("b", 2)]
+
+
+def test_slices_are_read_in_sqlite(store: SqliteStore) -> None:
+    data = bytes(range(256)) * 4
+    with store.atomic() as w:
+        w.put("blob", data)
+    for start, length in [(0, 1), (10, 100), (1000, 24), (1000, 500), (0, 1024)]:
+        assert store.get_slice("blob", start, length) == data[start : start + length]
+    assert store.get_slice("missing", 0, 1) is None
