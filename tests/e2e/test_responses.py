@@ -2,6 +2,7 @@
 
 import gzip
 import http.client
+import sqlite3
 from pathlib import Path
 
 import brotli
@@ -17,6 +18,7 @@ def project(host: Host, misbehave_py: Path, tmp_path_factory: pytest.TempPathFac
     """misbehave-py deployed as `misbehave-headers`, with a compressible page."""
     public = tmp_path_factory.mktemp("responses")
     (public / "page.txt").write_text(PAGE)
+    (public / "head-only.txt").write_text("these bytes are deleted by a test")
     host.deploy("misbehave-headers", misbehave_py, public)
     return "misbehave-headers"
 
@@ -80,3 +82,12 @@ def test_malformed_host_headers_do_not_reach_a_guest(
         assert b"misbehave is fine" not in response.read()
     finally:
         conn.close()
+
+
+def test_head_never_reads_the_stored_bytes(host: Host, project: str) -> None:
+    with sqlite3.connect(host.db) as db:
+        db.execute("DELETE FROM kv WHERE key = ?", (f"project/{project}/assets/head-only.txt",))
+    head = host.request(project, "/asset?url=/head-only.txt", "HEAD")
+    assert head.status == 200
+    assert head.header("content-length") == str(len("these bytes are deleted by a test"))
+    assert host.get(project, "/asset?url=/head-only.txt").status == 500
