@@ -4,7 +4,8 @@
 returns what the deployment stores: the manifest, the files to serve (without `_headers`
 and `_redirects`, which become rules in the manifest and are never served) and their
 compressed variants. Every step is linear in the upload's size; compression is bounded
-as `compress` explains, rule files by their line and rule limits.
+as `compress` explains, rule files by their line and rule limits, and the redirect-loop
+check (`redirectloops`, which needs the files) by a few lookups per static rule.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from host.assets.compress import compress_files
 from host.assets.headerrules import NO_HEADER_RULES, HeaderRules, parse_headers_file
 from host.assets.manifest import Manifest, build_asset_manifest
 from host.assets.options import DEFAULT_OPTIONS, AssetOptions
+from host.assets.redirectloops import check_redirect_loops
 from host.assets.redirectrules import NO_REDIRECT_RULES, RedirectRules, parse_redirects_file
 from host.assets.rulefiles import HEADERS_FILE, REDIRECTS_FILE, RULE_FILES, decode_rule_file
 
@@ -38,6 +40,7 @@ def build_assets(
     redirect_rules = _redirect_rules(files, options)
     by_path = compress_files(served)
     manifest = build_asset_manifest(served, by_path, header_rules, redirect_rules)
+    check_redirect_loops(manifest, options)
     return BuiltAssets(manifest, served, _by_encoding(by_path))
 
 

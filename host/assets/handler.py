@@ -7,16 +7,25 @@ plain 404 in every `not_found_handling` mode, and misses fall back to a file onl
 and HEAD. HEAD answers exactly as GET would (Range included), without the file.
 
 Order of evaluation:
-1. `_redirects` rules, on the decoded path, for any method: a redirect answers at once
-   (without `_headers`: the redirect wins); a rewrite (200) swaps the path to look up,
-   and the lookup then follows `html_handling` redirects internally instead of sending them.
+1. `_redirects` rules, on the decoded path, for any method: a redirect answers at once;
+   a rewrite (200) swaps the path to look up, and the lookup then follows `html_handling`
+   redirects internally instead of sending them.
 2. Asset lookup, `html_handling`, the canonical-URL redirect, `not_found_handling`.
 3. For a file: If-None-Match (any representation's ETag; the 304 names the one matched),
-   then Range/If-Range (identity bytes only), then `Accept-Encoding`.
-4. `_headers` rules matching the request's decoded path (and host) change the answers
-   about a file: 200, 206, 304 and a `404-page` page. Redirects (of every kind) and the
-   short plain-text answers (404 `Not Found`, 405, 416) keep the host's own headers, so
-   a redirect never gets a Content-Type or Cache-Control and an error stays plain text.
+   then Range/If-Range (identity bytes only), then `Accept-Encoding`. A request with
+   `Authorization` gets the default Cache-Control made `private` (see `headers`).
+4. `_headers` rules matching the request's decoded path (and host) change every answer,
+   as in the model (CORS and HSTS must reach redirects and errors too), except where the
+   path cannot be resolved (NUL, invalid UTF-8: no path to match). What they may touch
+   depends on the answer:
+   - about a file (200, 206, 304, a `404-page` page): everything but `PROTECTED` names;
+   - a redirect (canonical, `html_handling`, `_redirects`): not Content-Type,
+     Cache-Control or ETag, so a redirect never carries them; a rule's Cache-Control is
+     written for the files it names, and dropping it keeps a redirect from being cached
+     under a file's policy (`immutable` would pin the move for a year);
+   - a short plain-text answer (404 `Not Found`, 405, 416): not Content-Type or
+     Cache-Control; the body stays the host's plain text, and a miss is never cached
+     under the policy written for the file it lacks.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from dataclasses import dataclass, replace
 from host.assets.conditional import if_range_allows, matching_etag
 from host.assets.encodings import IDENTITY, Representation, choose
 from host.assets.headerrules import HeaderRules
-from host.assets.headers import UNSATISFIABLE_BODY, Headers
+from host.assets.headers import UNSATISFIABLE_BODY, Headers, for_authorized
 from host.assets.html import Redirect, resolve_html
 from host.assets.manifest import AssetEntry, Manifest
 from host.assets.notfound import find_fallback
@@ -40,6 +49,8 @@ from host.assets.redirectrules import RuleMatch
 _SERVED_METHODS = frozenset({"GET", "HEAD"})
 _HASHED = re.compile(r"\.[a-f0-9]{8,}\.\w+\Z", re.ASCII)
 _VARY_ACCEPT = ("vary", "Accept")
+_REDIRECT_FIXED = frozenset({"content-type", "cache-control", "etag"})
+_TEXT_FIXED = frozenset({"content-type", "cache-control"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,9 @@ class AssetResponse:
     byte_range: ByteRange | None = None
 
 
-def _text(status: int, message: str, *extra: tuple[str, str]) -> tuple[AssetResponse, ...]:
+def _text(
+    status: int, message: str, *extra: tuple[str, str]
+) -> tuple[AssetResponse, AssetResponse]:
     """A plain-text answer, as (for GET and others, for HEAD)."""
     body = message.encode("utf-8")
     headers = (
@@ -73,7 +86,7 @@ def _text(status: int, message: str, *extra: tuple[str, str]) -> tuple[AssetResp
 _NO_ASSETS = _text(404, "No assets found")
 _NOT_FOUND = _text(404, "Not Found")
 _NOT_FOUND_VARY = _text(404, "Not Found", _VARY_ACCEPT)
-_METHOD_NOT_ALLOWED = _text(405, "Method Not Allowed", ("allow", "GET, HEAD"))[0]
+_METHOD_NOT_ALLOWED = _text(405, "Method Not Allowed", ("allow", "GET, HEAD"))
 
 
 @dataclass(frozen=True)
@@ -95,8 +108,21 @@ class _Ask:
         return self.method == "HEAD"
 
     def custom(self, headers: Headers) -> Headers:
-        """Headers of an answer about a file, changed by the `_headers` rules that match."""
+        """Headers of an answer about a file, made private if need be, then changed by rules."""
+        if "authorization" in self.headers:
+            headers = for_authorized(headers)
         return self.rules.apply(headers, self.path, self.host) if self.rules else headers
+
+    def plain(self, answers: tuple[AssetResponse, AssetResponse]) -> AssetResponse:
+        """A short plain-text answer (for HEAD without its body), changed by rules."""
+        return self.changed(answers[self.head], _TEXT_FIXED)
+
+    def changed(self, answer: AssetResponse, fixed: frozenset[str]) -> AssetResponse:
+        """An answer with the `_headers` rules applied to all but its `fixed` fields."""
+        if not self.rules:
+            return answer
+        headers = self.rules.apply(answer.headers, self.path, self.host, fixed)
+        return replace(answer, headers=headers)
 
 
 def handle_asset_request(
@@ -119,10 +145,10 @@ def handle_asset_request(
     path = resolve_request_path(raw_path)
     if path is None:
         return _NOT_FOUND[head]
+    ask = _Ask(method, path, raw_path, query, headers, options, manifest.header_rules, host)
     rule = manifest.redirect_rules.match(path) if manifest.redirect_rules else None
     if rule is not None and not rule.is_rewrite:
-        return _rule_redirect(rule, query)
-    ask = _Ask(method, path, raw_path, query, headers, options, manifest.header_rules, host)
+        return ask.changed(_rule_redirect(rule, query), _REDIRECT_FIXED)
     return _answer(manifest, ask, rule)
 
 
@@ -130,17 +156,17 @@ def _answer(manifest: Manifest, ask: _Ask, rewrite: RuleMatch | None) -> AssetRe
     """Look up the (maybe rewritten) path and answer with a file, a redirect or a miss."""
     target = ask.path if rewrite is None else rewrite.rewrite_path()
     if target is None:
-        return _NOT_FOUND[ask.head]
+        return ask.plain(_NOT_FOUND)
     options = ask.options
     found = resolve_html(target, manifest.files.__contains__, options.html_handling)
     if found is None:
         return _miss(manifest, ask, target)
     if ask.method not in _SERVED_METHODS:
-        return _METHOD_NOT_ALLOWED
+        return ask.plain(_METHOD_NOT_ALLOWED)
     if rewrite is None and isinstance(found, Redirect):
-        return redirect(found.location, ask.query)
+        return ask.changed(redirect(found.location, ask.query), _REDIRECT_FIXED)
     if rewrite is None and canonical_path(ask.path) != (ask.raw_path or "/"):
-        return redirect(ask.path, ask.query)
+        return ask.changed(redirect(ask.path, ask.query), _REDIRECT_FIXED)
     immutable = _HASHED.search(ask.path) is not None
     return _serve(ask, manifest.files[found.pathname], found.pathname, immutable)
 
@@ -190,7 +216,7 @@ def _partial(ask: _Ask, entry: AssetEntry, pathname: str, immutable: bool) -> As
         return None
     if isinstance(answer, Unsatisfiable):
         body = b"" if ask.head else UNSATISFIABLE_BODY
-        return AssetResponse(416, entry.headers.unsatisfiable, body)
+        return ask.changed(AssetResponse(416, entry.headers.unsatisfiable, body), _TEXT_FIXED)
     partial = ask.custom(entry.headers.for_partial(immutable, answer))
     file = None if ask.head else pathname
     return AssetResponse(206, partial, file=file, byte_range=answer)
@@ -201,11 +227,11 @@ def _miss(manifest: Manifest, ask: _Ask, path: str) -> AssetResponse:
     mode = ask.options.not_found_handling
     plain = _NOT_FOUND_VARY if mode == "single-page-application" else _NOT_FOUND
     if ask.method not in _SERVED_METHODS:
-        return plain[ask.head]
+        return ask.plain(plain)
     contains = manifest.files.__contains__
     fallback = find_fallback(path, contains, mode, ask.headers.get("accept", ""))
     if fallback is None:
-        return plain[ask.head]
+        return ask.plain(plain)
     entry = manifest.files[fallback.pathname]
     if fallback.status == 404:
         chosen = _negotiate(entry, ask.headers)

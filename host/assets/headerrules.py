@@ -16,7 +16,9 @@ least one of them. At most `MAX_RULES` rules; each line at most `MAX_LINE` chara
 Applying (per request, rules in file order, every matching rule): a rule first removes its
 `! Name`s, then sets its headers; the first rule to set a name replaces the default value,
 later ones add to it (joined with `, `; `Set-Cookie` lines stay separate). Names within a
-rule that repeat are joined the same way.
+rule that repeat are joined the same way. Which answers rules change, and which fields
+they may not touch there (a redirect never gets a Content-Type or Cache-Control), is the
+handler's choice (`fixed` names in `HeaderRules.apply`).
 
 **Stricter than the model**, so that every answer stays correct and sendable:
 - headers that decide how the body is framed or which representation it is cannot be set
@@ -101,8 +103,13 @@ class HeaderRules:
         """Whether there is any rule."""
         return bool(self.rules)
 
-    def apply(self, headers: Headers, path: str, host: str = "") -> Headers:
-        """`headers` changed by every rule matching the decoded `path` (and `host`)."""
+    def apply(
+        self, headers: Headers, path: str, host: str = "", fixed: frozenset[str] = frozenset()
+    ) -> Headers:
+        """`headers` changed by every rule matching the decoded `path` (and `host`).
+
+        Names in `fixed` are neither set nor removed: the answer keeps its own (or none).
+        """
         if not self.rules:
             return headers
         segments = split_path(path)
@@ -112,8 +119,10 @@ class HeaderRules:
             captures = rule.pattern.match(segments, host)
             if captures is None:
                 continue
-            result = [(name, value) for name, value in result if name not in rule.unset]
+            result = [(n, v) for n, v in result if n not in rule.unset or n in fixed]
             for name, template in rule.set:
+                if name in fixed:
+                    continue
                 _put(result, name, substitute(template, captures), replace=name not in seen)
                 seen.add(name)
         return tuple(result)

@@ -4,6 +4,13 @@ A file has an identity representation and maybe compressed ones (see `encodings`
 answer about a file that has compressed variants carries `Vary: Accept-Encoding`: the 200s
 (identity included), 304s, 206s and 416s, so that no cache hands one client's
 representation to another. Only 206 answers need per-request values (the range).
+
+A request carrying `Authorization` gets `private` in place of `public` in the default
+Cache-Control (`for_authorized`): RFC 9111 section 3.5 lets a shared cache reuse such an
+answer only when it says `public` (or `must-revalidate`, `s-maxage`), and the model sends
+no default Cache-Control then. `private, max-age=0, must-revalidate` keeps the browser's
+revalidation and `private, max-age=31536000, immutable` keeps hashed names immutable for
+the one user, while no shared cache stores what an authorized request was given.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ Headers = tuple[tuple[str, str], ...]
 
 REVALIDATE = "public, max-age=0, must-revalidate"
 IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE_REVALIDATE = "private, max-age=0, must-revalidate"
+PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
 VARY_ENCODING = "Accept-Encoding"
 UNSATISFIABLE_BODY = b"Range Not Satisfiable"
@@ -25,6 +34,7 @@ UNSATISFIABLE_BODY = b"Range Not Satisfiable"
 _NOSNIFF = ("x-content-type-options", "nosniff")
 _RANGES = ("accept-ranges", "bytes")
 _CACHE = {False: REVALIDATE, True: IMMUTABLE}
+_PRIVATE = {REVALIDATE: PRIVATE_REVALIDATE, IMMUTABLE: PRIVATE_IMMUTABLE}
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,14 @@ class FileHeaders:
             ("content-length", str(byte_range.length)),
         )
         return before + middle + after
+
+
+def for_authorized(headers: Headers) -> Headers:
+    """Headers of an answer to a request with `Authorization`: the default caching made private."""
+    return tuple(
+        (name, _PRIVATE.get(value, value)) if name == "cache-control" else (name, value)
+        for name, value in headers
+    )
 
 
 def _vary(varies: bool) -> Headers:

@@ -18,7 +18,15 @@ Rewrites do not chain: the destination is looked up as an asset, not matched aga
 
 Refused at deploy: a rewrite to an absolute URL; a redirect that would loop (its
 destination, or the path `html_handling` redirects that destination to, matches its own
-source, e.g. `/* /index.html 301` or `/ /index.html 301`).
+source, e.g. `/a /a.html 301` or `/docs /docs/index.html 301` in `drop-trailing-slash`);
+and, as Cloudflare's parser drops them ("Infinite loop detected"), whatever the status:
+a rule from a source ending in `/*` to an index page (destination path ending in
+`/index` or `/index.html`, e.g. the SPA rule `/* /index.html 200` ported from other
+hosts, which here would answer every path, `/app.js` included, with the page), and a
+rule from a source ending in `/` to an index page unless `html_handling` is `none`
+(`html_handling` serves a folder's index page at the folder's own path). Unlike the
+model we look at the destination's path only, so `/* /index.html?v=1 200` is refused too.
+Loops that depend on the uploaded files are checked in `redirectloops`.
 """
 
 from __future__ import annotations
@@ -54,6 +62,11 @@ STATUSES = frozenset({200, 301, 302, 303, 307, 308})
 _DESTINATION_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "\\")
 _SLASHES = re.compile(r"/{2,}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_INDEX_PAGE = re.compile(r"/index(\.html)?\Z")
+_SPA_HINT = (
+    "for a single-page app deploy with `--not-found-handling single-page-application`"
+    " (option not_found_handling)"
+)
 
 
 class RuleError(ValueError):
@@ -242,8 +255,29 @@ def _parse_line(text: str, number: int, html_handling: str) -> RedirectRule:
             raise RuleError(f"status must be 200, 301, 302, 303, 307 or 308, not {tokens[2]}")
         status = int(tokens[2])
     rule = make_rule(tokens[0], tokens[1], status, number)
+    _check_index_rule(rule, html_handling)
     _check_loop(rule, html_handling)
     return rule
+
+
+def _check_index_rule(rule: RedirectRule, html_handling: str) -> None:
+    """Refuse `…/* → …/index(.html)` always and `…/ → …/index(.html)` with HTML handling."""
+    target = rule.destination
+    path = target.partition("#")[0].partition("?")[0]
+    if not target.startswith("/") or not _INDEX_PAGE.search(path):
+        return
+    source = rule.source.text
+    if source.endswith("/*"):
+        raise RuleError(
+            f"{source} -> {target} sends every path under it, files included, to that page"
+            f" (Cloudflare drops this rule as an infinite loop); {_SPA_HINT} instead"
+        )
+    if source.endswith("/") and html_handling != "none":
+        raise RuleError(
+            f"{source} -> {target}: html_handling already serves a folder's index page at"
+            " the folder's path and redirects the page there (Cloudflare drops this rule as"
+            f" an infinite loop); remove the rule, or {_SPA_HINT}"
+        )
 
 
 def _check_loop(rule: RedirectRule, html_handling: str) -> None:

@@ -27,7 +27,7 @@ SITE = {
     "/tiny.css": b"body{}",
     "/sub/_headers": b"not a rule file here",
     "/_headers": b"/*\n  X-Frame-Options: DENY\n/app.js\n  ! X-Content-Type-Options\n",
-    "/_redirects": b"# moves\n/old /new 301\n/spa/* /index.html 200\n",
+    "/_redirects": b"# moves\n/old /new 301\n/spa/* / 200\n",
 }
 
 
@@ -104,7 +104,7 @@ BAD_UPLOADS = [
     ({"/_redirects": b"/a /b 404\n"}, "_redirects: 1 problem:\n  line 1: status"),
     ({"/_redirects": b"\xff\xfe/a /b\n"}, "_redirects is not UTF-8 text"),
     ({"/_headers": b"/a\n  X: caf\xe9\n"}, "_headers is not UTF-8 text"),
-    ({"/_redirects": b"/ /index.html 301\n"}, "redirect loop"),
+    ({"/_redirects": b"/ /index.html 301\n"}, "infinite loop"),
 ]
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import gzip
 import os
+import random
 import zlib
+from collections.abc import Callable
 
 import brotli
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.assets import compress
+from host.assets.build import build_assets
 from host.assets.compress import (
-    BEST,
-    FAST,
+    LEVELS,
     MIN_SAVING,
     candidates,
     compress_files,
@@ -48,27 +49,26 @@ def test_worth_keeping(original: int, compressed: int, keep: bool) -> None:
 
 
 def test_compressible_text_gets_both_variants() -> None:
-    variants = compress_one(TEXT, BEST)
+    variants = compress_one(TEXT)
     assert set(variants) == {BROTLI, GZIP}
     assert brotli.decompress(variants[BROTLI]) == TEXT
     assert gzip.decompress(variants[GZIP]) == TEXT
 
 
 def test_random_bytes_get_no_variant() -> None:
-    assert compress_one(NOISE, BEST) == {}
+    assert compress_one(NOISE) == {}
 
 
 def test_gzip_header_is_deterministic() -> None:
-    data = compress_one(TEXT, BEST)[GZIP]
+    data = compress_one(TEXT)[GZIP]
     assert data[:2] == b"\x1f\x8b"
     flags, mtime = data[3], data[4:8]
     assert flags & 0x08 == 0  # no file name
     assert mtime == b"\x00\x00\x00\x00"
 
 
-@pytest.mark.parametrize("levels", [BEST, FAST])
-def test_same_input_same_output(levels: compress.Levels) -> None:
-    assert compress_one(TEXT, levels) == compress_one(bytes(TEXT), levels)
+def test_same_input_same_output() -> None:
+    assert compress_one(TEXT) == compress_one(bytes(TEXT))
 
 
 CANDIDATES = [
@@ -110,9 +110,9 @@ def test_small_files_are_not_tried() -> None:
     assert candidates({"/a.js": b"x" * (MIN_SAVING + 1)}) == ["/a.js"]
 
 
-def test_candidates_smallest_first_then_by_name() -> None:
+def test_candidates_by_name() -> None:
     files = {"/c.js": TEXT, "/b.js": TEXT[:500], "/a.js": TEXT, "/d.js": TEXT[:400]}
-    assert candidates(files) == ["/d.js", "/b.js", "/a.js", "/c.js"]
+    assert candidates(files) == ["/a.js", "/b.js", "/c.js", "/d.js"]
 
 
 def test_identical_contents_share_their_variants() -> None:
@@ -121,19 +121,40 @@ def test_identical_contents_share_their_variants() -> None:
     assert result["/a.js"] == result["/b/c.js"]
 
 
-def test_budget_uses_fast_levels_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compress, "BEST_BUDGET", len(TEXT))
-    big = TEXT * 3
-    result = compress_files({"/small.js": TEXT, "/big.js": big})
-    assert result["/small.js"] == compress_one(TEXT, BEST)
-    assert result["/big.js"] == compress_one(big, FAST)
+_LETTERS = bytes.maketrans(bytes(range(256)), b"abcdefghijklmno " * 16)
+
+
+def _prose(size: int, seed: int) -> bytes:
+    """`size` bytes of random letters and spaces: compressible, different for each seed."""
+    return random.Random(seed).randbytes(size).translate(_LETTERS)
+
+
+APP = _prose(200_000, 0)
+COMPANIONS: dict[str, Callable[[], dict[str, bytes]]] = {
+    "alone": dict,
+    # 9 MiB of distinct smaller text files: more than any shared budget of 8 MiB
+    "many smaller files": lambda: {f"/s{i}.txt": _prose(150_000, i + 1) for i in range(64)},
+    "larger files": lambda: {f"/big{i}.js": _prose(400_000, 100 + i) for i in range(3)},
+    "the same bytes elsewhere": lambda: {"/copy.js": APP, "/z/copy.css": APP},
+    "uncompressible files": lambda: {f"/n{i}.txt": os.urandom(50_000) for i in range(4)},
+}
+
+
+@pytest.mark.parametrize("companions", COMPANIONS.values(), ids=list(COMPANIONS))
+def test_variants_depend_only_on_the_file(companions: Callable[[], dict[str, bytes]]) -> None:
+    alone = build_assets({"/app.js": APP}).manifest.files["/app.js"]
+    together = build_assets({"/app.js": APP, **companions()})
+    entry = together.manifest.files["/app.js"]
+    assert {rep.encoding for rep in alone.variants} == {BROTLI, GZIP}
+    assert entry.variants == alone.variants
+    assert {e: together.variants[e]["/app.js"] for e in (BROTLI, GZIP)} == compress_one(APP)
 
 
 def test_compression_levels_are_fixed() -> None:
-    assert (BEST.brotli, BEST.gzip) == (11, 9)
-    assert (FAST.brotli, FAST.gzip) == (5, 6)
-    assert compress_one(TEXT, FAST)[BROTLI] == brotli.compress(TEXT, quality=5)
-    data = compress_one(TEXT, FAST)[GZIP]
+    assert (LEVELS.brotli, LEVELS.gzip) == (5, 6)
+    assert compress_one(TEXT)[BROTLI] == brotli.compress(TEXT, quality=5)
+    data = compress_one(TEXT)[GZIP]
+    assert data == gzip.compress(TEXT, compresslevel=6, mtime=0)
     assert zlib.decompress(data, 16 + zlib.MAX_WBITS) == TEXT
 
 

@@ -34,7 +34,7 @@ REDIRECTS = """\
 /app.js /app-v2.js 302
 /blog/:year/* /posts/:year/:splat 301
 /ext/* https://other.example/:splat
-/spa/* /index.html 200
+/spa/* / 200
 /nice-about /about.html 200
 /chain /spa/x 200
 /docs-alias/* /docs/:splat 200
@@ -100,7 +100,8 @@ REDIRECTED = [
 def test_redirect_rules(method: str, path: str, query: str, status: int, location: str) -> None:
     response = ask(path, method=method, query=query)
     assert response.status == status
-    assert response.headers == (("location", location), ("content-length", "0"))
+    deny = ("x-frame-options", "DENY")
+    assert response.headers == (("location", location), ("content-length", "0"), deny)
     assert (response.body, response.file) == (b"", None)
 
 
@@ -188,31 +189,85 @@ def test_custom_headers_on_304_206_and_404_pages() -> None:
     assert (page.status, header(page, "cache-control")) == (404, "no-store")
 
 
-NO_CUSTOM = [
+CUSTOM_ELSEWHERE = [
+    # (path, method, request headers, status): rules reach redirects and errors too
     ("/about.html", "GET", {}, 307),  # html_handling redirect
     ("/%61bout-us", "GET", {}, 307),  # canonical redirect
     ("/old", "GET", {}, 301),  # _redirects redirect
     ("/missing", "GET", {}, 404),  # plain Not Found
+    ("/missing", "HEAD", {}, 404),
     ("/", "POST", {}, 405),
     ("/secure/page", "GET", {"range": "bytes=99-"}, 416),
-    ("/%00", "GET", {}, 404),
 ]
 
 
-@pytest.mark.parametrize(("path", "method", "request_headers", "status"), NO_CUSTOM)
-def test_no_custom_headers_on_redirects_and_errors(
+@pytest.mark.parametrize(("path", "method", "request_headers", "status"), CUSTOM_ELSEWHERE)
+def test_custom_headers_on_redirects_and_errors(
     path: str, method: str, request_headers: dict[str, str], status: int
 ) -> None:
     response = ask(path, request_headers, method=method)
     assert response.status == status
-    assert header(response, "x-frame-options") is None
+    assert header(response, "x-frame-options") == "DENY"
     assert header(response, "cache-control") is None
 
 
+def test_no_custom_headers_where_the_path_cannot_be_resolved() -> None:
+    response = ask("/%00")
+    assert response.status == 404
+    assert header(response, "x-frame-options") is None
+
+
 def test_redirects_never_carry_type_tag_or_caching() -> None:
-    for path in ("/about.html", "/old", "/%61bout-us", "/blog/1/x"):
+    for path in ("/about.html", "/old", "/%61bout-us", "/blog/1/x", "/secure/page.html"):
         names = {name for name, _ in ask(path).headers}
-        assert names == {"location", "content-length"}
+        assert names == {"location", "content-length", "x-frame-options"}, path
+
+
+POLICY_SITE = build_assets(
+    {
+        "/about.html": b"<h1>about</h1>",
+        "/app.js": b"run()",
+        "/_headers": (
+            b"/*\n  Access-Control-Allow-Origin: *\n  Strict-Transport-Security: max-age=60\n"
+            b"  Cache-Control: no-store\n  Content-Type: text/x-custom\n"
+        ),
+        "/_redirects": b"/old /about 301\n",
+    }
+).manifest
+TEXT = "text/plain; charset=utf-8"
+KINDS = [
+    # (path, method, request headers, status, Content-Type, Cache-Control): rules add CORS
+    # and HSTS everywhere, but Content-Type and Cache-Control only to answers about a file
+    ("/app.js", "GET", {}, 200, "text/x-custom", "no-store"),
+    ("/app.js", "GET", {"range": "bytes=0-1"}, 206, "text/x-custom", "no-store"),
+    ("/about.html", "GET", {}, 307, None, None),
+    ("/%61pp.js", "GET", {}, 307, None, None),
+    ("/old", "GET", {}, 301, None, None),
+    ("/old", "OPTIONS", {}, 301, None, None),
+    ("/missing", "GET", {}, 404, TEXT, None),
+    ("/missing", "HEAD", {}, 404, TEXT, None),
+    ("/app.js", "POST", {}, 405, TEXT, None),
+    ("/app.js", "GET", {"range": "bytes=99-"}, 416, TEXT, None),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "request_headers", "status", "kind", "cache"), KINDS)
+def test_what_rules_may_change_on_each_answer(
+    path: str,
+    method: str,
+    request_headers: dict[str, str],
+    status: int,
+    kind: str | None,
+    cache: str | None,
+) -> None:
+    response = ask(path, request_headers, method=method, manifest=POLICY_SITE)
+    assert response.status == status
+    assert header(response, "access-control-allow-origin") == "*"
+    assert header(response, "strict-transport-security") == "max-age=60"
+    assert (header(response, "content-type"), header(response, "cache-control")) == (kind, cache)
+    if 300 <= status < 400:
+        assert header(response, "etag") is None
+        assert header(response, "location") is not None
 
 
 def test_url_rules_match_the_request_host() -> None:

@@ -279,6 +279,21 @@ def test_apply(text: str, path: str, expected: tuple[tuple[str, str], ...]) -> N
     assert parse_headers_file(text).apply(BASE, path) == expected
 
 
+FIXED = frozenset({"content-type", "cache-control"})
+APPLY_FIXED = [
+    # fixed names are neither set nor removed; the others change as usual
+    ("/*\n  Cache-Control: no-store\n  X-A: 1", (*BASE, ("x-a", "1"))),
+    ("/*\n  ! Cache-Control\n  ! Content-Type", BASE),
+    ("/*\n  Content-Type: text/html\n  ! X-Content-Type-Options", BASE[:4]),
+    ("/*\n  X-A: 1\n/a\n  Cache-Control: no-store\n  X-A: 2", (*BASE, ("x-a", "1, 2"))),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), APPLY_FIXED)
+def test_apply_leaves_fixed_names_alone(text: str, expected: tuple[tuple[str, str], ...]) -> None:
+    assert parse_headers_file(text).apply(BASE, "/a", "", FIXED) == expected
+
+
 def test_apply_uses_the_host_for_url_rules() -> None:
     rules = parse_headers_file("https://:sub.example.com/*\n  X-Sub: :sub\n")
     assert rules.apply((), "/a", "shop.example.com") == (("x-sub", "shop"),)

@@ -153,15 +153,15 @@ ERRORS = [
     ("/a /b\x00 301", "control character"),
     ("/a /b\x1b", "control character"),
     # loops
-    ("/* /index.html 301", "redirect loop"),
+    ("/* /index.html 301", "infinite loop"),
     ("/a /a 301", "redirect loop"),
     ("/a /a?x=1 301", "redirect loop"),
     ("/a /a#top 301", "redirect loop"),
     ("/a //a 301", "redirect loop"),
     ("/a/* /a/b", "redirect loop"),
-    ("/ /index.html 301", "redirect loop"),
-    ("/ /index 301", "redirect loop"),
-    ("/docs/ /docs/index.html", "redirect loop"),
+    ("/ /index.html 301", "infinite loop"),
+    ("/ /index 301", "infinite loop"),
+    ("/docs/ /docs/index.html", "infinite loop"),
     ("/about /about.html 301", "redirect loop"),
     ("/x" + "/y" * 600 + " /z", "line 1: longer than 1000 characters"),
 ]
@@ -174,14 +174,15 @@ def test_errors(text: str, message: str) -> None:
 
 
 ALLOWED = [
-    "/* /index.html 200",  # a rewrite cannot loop: it is not matched again
-    "/ /index.html 200",
+    "/* / 200",  # a rewrite is not matched again (but this one does answer every path)
+    "/spa/* /app.html 200",
+    "/index /index.html 200",
     "/index.html / 301",
     "/a /b 301",
     "/a/* /b/:splat 301",
     "/a https://example.com/a 301",
     "/a/:x /a/:x/ 301",  # placeholders in the destination: not checked
-    "/old/ /new/index.html 301",
+    "/old/ /new/ 301",
 ]
 
 
@@ -205,10 +206,49 @@ LOOPS_BY_MODE = [
 @pytest.mark.parametrize(("text", "mode", "loops"), LOOPS_BY_MODE)
 def test_loops_depend_on_html_handling(text: str, mode: str, loops: bool) -> None:
     if loops:
-        with pytest.raises(InvalidRuleFile, match="redirect loop"):
+        with pytest.raises(InvalidRuleFile, match="loop"):
             parse_redirects_file(text, mode)
     else:
         assert parse_redirects_file(text, mode)
+
+
+INDEX_RULES = [
+    # (rule, html_handling, refused): the rules Cloudflare drops as infinite loops
+    ("/* /index.html 200", "auto-trailing-slash", True),
+    ("/* /index.html 200", "none", True),
+    ("/* /index 200", "auto-trailing-slash", True),
+    ("/* /index.html 301", "drop-trailing-slash", True),
+    ("/* /index.html", "force-trailing-slash", True),
+    ("/app/* /app/index.html 200", "auto-trailing-slash", True),
+    ("/* /foo/index.html 302", "auto-trailing-slash", True),
+    ("/* /index.html?v=1 200", "auto-trailing-slash", True),  # the model looks at the raw text
+    ("/* /index.html#top 200", "auto-trailing-slash", True),
+    ("/ /index.html 200", "auto-trailing-slash", True),
+    ("/ /index 200", "force-trailing-slash", True),
+    ("/ /index.html 200", "drop-trailing-slash", True),
+    ("/old/ /new/index.html 301", "auto-trailing-slash", True),
+    ("/ /index.html 200", "none", False),
+    ("/ /index 200", "none", False),
+    ("/old/ /new/index.html 301", "none", False),
+    ("/* https://example.com/index.html 301", "auto-trailing-slash", False),
+    ("/* / 200", "auto-trailing-slash", False),
+    ("/index /index.html 200", "auto-trailing-slash", False),
+    ("/* /index.htm 200", "auto-trailing-slash", False),
+    ("/* /app/index.js 200", "auto-trailing-slash", False),
+    ("/*/x /index.html 200", "auto-trailing-slash", False),
+]
+
+
+@pytest.mark.parametrize(("text", "mode", "refused"), INDEX_RULES)
+def test_rules_to_an_index_page(text: str, mode: str, refused: bool) -> None:
+    if not refused:
+        assert parse_redirects_file(text, mode)
+        return
+    with pytest.raises(InvalidRuleFile) as caught:
+        parse_redirects_file("# spa\n" + text, mode)
+    message = str(caught.value)
+    assert "line 2: " in message and "infinite loop" in message
+    assert "--not-found-handling single-page-application" in message
 
 
 ALIASES = [
@@ -303,7 +343,7 @@ def test_rewrite_path(target: str, path: str | None) -> None:
 
 
 def test_json_round_trip() -> None:
-    rules = parse_redirects_file(DOCS_EXAMPLE + "/x /ü 307\n/* /index.html 200\n")
+    rules = parse_redirects_file(DOCS_EXAMPLE + "/x /ü 307\n/spa/* / 200\n")
     assert RedirectRules.from_json(rules.to_json()) == rules
 
 

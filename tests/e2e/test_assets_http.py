@@ -20,7 +20,7 @@ HEADERS_FILE = """\
 REDIRECTS_FILE = """\
 /old-page /about 301
 /docs/* https://docs.example.com/:splat 302
-/spa/* /index.html 200
+/spa/* / 200
 """
 
 
@@ -120,9 +120,40 @@ def test_headers_file(host: Host, site: str) -> None:
     assert script.header("x-served-by") == "wasmhost"
     redirect = host.get(site, "/about.html")
     assert redirect.status == 307
-    assert redirect.header("x-frame-options") is None
+    assert redirect.header("x-frame-options") == "DENY"
+    moved = host.get(site, "/old-page")
+    assert (moved.status, moved.header("x-frame-options")) == (301, "DENY")
+    for answer in (redirect, moved):
+        for name in ("content-type", "cache-control", "etag"):
+            assert answer.header(name) is None, name
+    missing = host.get(site, "/missing.txt")
+    assert (missing.status, missing.header("x-frame-options")) == (404, "DENY")
+    assert missing.header("content-type") == "text/plain; charset=utf-8"
     assert host.get(site, "/_headers").status == 404
     assert host.get(site, "/_redirects").status == 404
+
+
+@pytest.mark.parametrize(
+    ("raw", "location"),
+    [
+        ("/%61pp.js", "/app.js"),
+        ("/%61pp.js?v=1", "/app.js?v=1"),
+        ("//app.js", "/app.js"),
+        ("/ab%6Fut", "/about"),
+    ],
+)
+def test_canonical_redirect_over_http(host: Host, site: str, raw: str, location: str) -> None:
+    reply = host.get(site, raw)
+    assert (reply.status, reply.header("location"), reply.body) == (307, location, b"")
+    assert reply.header("etag") is None and reply.header("cache-control") is None
+    assert host.get(site, location).status == 200
+
+
+def test_authorized_requests_get_private_caching(host: Host, site: str) -> None:
+    reply = host.get(site, "/app.js", authorization="Bearer x")
+    assert reply.header("cache-control") == "private, max-age=0, must-revalidate"
+    hashed = host.get(site, "/app.3f9a2b1c.js", authorization="Bearer x")
+    assert hashed.header("cache-control") == "private, max-age=31536000, immutable"
 
 
 def test_redirects_file(host: Host, site: str) -> None:
