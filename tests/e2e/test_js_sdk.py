@@ -160,6 +160,54 @@ def test_large_text_body(host: Host, js: str) -> None:
     assert reply.text == "0123456789abcdef\n" * 200_000
 
 
+# ---------------------------------------------------------------- engine-made bodies, clone()
+
+
+def test_blob_and_form_data_bodies(host: Host, js: str) -> None:
+    reply = host.get(js, "/blob-body?bytes=2000000")
+    assert (reply.status, reply.body) == (200, pattern(2_000_000))
+    reply = host.get(js, "/blob-stream-body?bytes=2000000")
+    assert (reply.status, reply.body) == (200, pattern(2_000_000))
+    reply = host.get(js, "/form-body")
+    assert reply.status == 200
+    assert reply.header("content-type").startswith("multipart/form-data; boundary=")
+
+
+def test_an_untouched_clone_of_an_asset_passes_through(host: Host, js: str, site: Path) -> None:
+    reply = host.get(js, "/clone-asset-copy?path=/big.bin")
+    assert reply.status == 200
+    assert reply.body == (site / "big.bin").read_bytes()
+
+
+def test_a_clone_of_the_request_is_read_while_the_original_passes_through(
+    host: Host, js: str
+) -> None:
+    body = b"0123456789abcdef" * 100_000
+    reply = host.request(js, "/clone-request", "POST", body=body)
+    assert reply.status == 200
+    assert reply.header("x-clone-length") == str(len(body))
+    assert reply.header("x-clone-host") == f"{js}.localhost:{host.port}"
+    assert reply.body == body
+
+
+def test_text_that_is_not_utf8_is_decoded_with_replacement(host: Host, js: str) -> None:
+    reply = host.request(js, "/lenient-text", "POST", body=b"ok \xff end")
+    assert reply.status == 200
+    assert json.loads(reply.body) == {
+        "body": "ok \ufffd end",
+        "made": "a\ufffdb",
+        "json": "x\ufffd",
+    }
+
+
+def test_a_throwing_timer_callback_is_logged_and_the_response_sent(host: Host, js: str) -> None:
+    reply = host.get(js, "/timer-throws")
+    assert (reply.status, reply.text) == (200, "answered after the timer")
+    log = log_after(host, "timer exploded")
+    assert f"[{js}] stderr: Uncaught error in a timer callback: Error: timer exploded" in log
+    assert f"[{js}] stderr:     /timer-throws/<@worker.js:" in log
+
+
 # ---------------------------------------------------------------- ctx.waitUntil
 
 
@@ -189,6 +237,14 @@ def test_never_settling_wait_until_is_logged_not_hung(host: Host, js: str) -> No
     assert f"[{js}] stderr: ctx.waitUntil() gave up (the response is sent anyway)" in log
 
 
+def test_a_slow_wait_until_is_given_up_on_and_the_response_sent(host: Host, js: str) -> None:
+    reply, elapsed = timed(host.get, js, "/wait-until-slow")
+    assert (reply.status, reply.text) == (200, "computed in time")  # type: ignore[attr-defined]
+    assert elapsed < 1
+    log = log_after(host, "gave up waiting for")
+    assert f"[{js}] stderr: ctx.waitUntil(): gave up waiting for 1 waitUntil promise(s)" in log
+
+
 # ---------------------------------------------------------------- failures
 
 
@@ -203,6 +259,17 @@ FAILURES = [
         ],
     ),
     ("/reject", ['Uncaught error in fetch(): "plain rejection" (a non-Error value)']),
+    (
+        "/throw-object",
+        ['Uncaught error in fetch(): {"code":42,"reason":"not an Error"} (a non-Error value)'],
+    ),
+    (
+        "/wait-until-then-throw",
+        [
+            "Uncaught error in fetch(): Error: failed after registering a waitUntil",
+            "ctx.waitUntil(): dropped 1 waitUntil promise(s): fetch() failed",
+        ],
+    ),
     ("/reject-later", ["Uncaught error in fetch(): TypeError: rejected after a timer"]),
     ("/never", [f"{UNCAUGHT}NeverSettles: the worker's fetch() can never finish"]),
     ("/never-after-timer", [f"{UNCAUGHT}NeverSettles: the worker's fetch() can never finish"]),

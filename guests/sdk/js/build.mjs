@@ -1,24 +1,31 @@
 #!/usr/bin/env node
-// Build a JavaScript guest folder into a wasmhost component (run by scripts/build-guest).
+// Build a JavaScript guest folder into a wasmhost component, in two steps (run by
+// scripts/build-guest, which caches components by a hash of the bundle step's output):
 //
-//   node guests/sdk/js/build.mjs SRC_DIR ENTRY WIT_DIR OUT.wasm
+//   node guests/sdk/js/build.mjs bundle SRC_DIR ENTRY WORK_DIR
+//   node guests/sdk/js/build.mjs componentize WORK_DIR WIT_DIR OUT.wasm
 //
-// 1. esbuild bundles the SDK's entry (src/main.js) with the worker module SRC_DIR/ENTRY and
-//    everything it imports (relative modules, JSON, packages in SRC_DIR/node_modules) into one
-//    ES module; the WIT imports (wasmhost:worker/...) stay external. Syntax and resolution
-//    errors are reported as file:line:column.
-// 2. A line table from esbuild's source map is appended, so stack traces at run time name the
-//    developer's files and lines rather than the bundle's (see src/errors.js).
-// 3. componentize-js turns the bundle into a component of the `worker` world, with outbound
-//    HTTP and the fetch-event handler left out. It runs the module's top level at build time,
-//    so a missing default export or a throwing top level fails the build.
+// bundle: esbuild bundles the SDK's entry (src/main.js) with the worker module SRC_DIR/ENTRY
+//   and everything it imports (relative modules, JSON, packages in SRC_DIR/node_modules) into
+//   WORK_DIR/wasmhost-bundle.js; the WIT imports (wasmhost:worker/...) stay external. Only files
+//   inside SRC_DIR (and the SDK's own) may be bundled: an import that resolves outside, such as
+//   `../shared/x.js` or a package found in a node_modules above the guest folder, is an error,
+//   so a guest folder is everything its build depends on. Syntax and resolution errors are
+//   reported as file:line:column. A line table from esbuild's source map is appended, so stack
+//   traces at run time name the developer's files and lines (see src/errors.js). The bundle
+//   holds no machine paths: the same sources give the same bundle in any folder.
+// componentize: componentize-js turns the bundle into a component of the `worker` world, with
+//   outbound HTTP and the fetch-event handler left out. It runs the module's top level at build
+//   time, so a missing default export or a throwing top level fails the build. It runs in
+//   WORK_DIR (scripts/build-guest makes that a fixed folder per cache key, with TMPDIR inside
+//   it). Components are still not byte-for-byte reproducible: componentize-js records the
+//   absolute paths it worked in, and the engine's heap it snapshots holds random seeds.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, realpath, writeFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { componentize } from "@bytecodealliance/componentize-js";
 import * as esbuild from "esbuild";
 
 const SDK_SRC = join(dirname(fileURLToPath(import.meta.url)), "src");
@@ -26,11 +33,12 @@ const BUNDLE = "wasmhost-bundle.js";
 const WORLD = "worker";
 /** The specifier src/main.js imports the worker module by (resolved to SRC_DIR/ENTRY). */
 const WORKER_MODULE = "wasmhost:worker-module";
+const TABLE_PREFIX = 'globalThis[Symbol.for("wasmhost.sourceLines")] = ';
 
 class BuildFailure extends Error {}
 
-/** Bundle the SDK and the worker; returns { code, map } (map: esbuild's source map, parsed). */
-async function bundle(srcDir, entry, outDir) {
+/** Bundle the SDK and the worker; returns { code, map, inputs } (map: the parsed source map). */
+async function bundle(srcDir, entry, sdkDir) {
   const entryPath = resolve(srcDir, entry);
   const workerModule = {
     name: "wasmhost-worker-module",
@@ -42,9 +50,10 @@ async function bundle(srcDir, entry, outDir) {
   try {
     result = await esbuild.build({
       entryPoints: [join(SDK_SRC, "main.js")],
-      outfile: join(outDir, BUNDLE),
+      outfile: join(srcDir, BUNDLE),
       bundle: true,
       write: false,
+      metafile: true,
       format: "esm",
       platform: "neutral",
       mainFields: ["browser", "module", "main"],
@@ -52,10 +61,10 @@ async function bundle(srcDir, entry, outDir) {
       target: "es2022",
       external: ["wasmhost:worker/*"],
       define: { WASMHOST_ENTRY: JSON.stringify(entry) },
-      plugins: [workerModule],
+      plugins: [workerModule, insideOnly(srcDir, sdkDir)],
       sourcemap: "external",
       sourcesContent: false,
-      absWorkingDir: resolve(srcDir),
+      absWorkingDir: srcDir,
       logLevel: "silent",
       charset: "utf8",
     });
@@ -65,7 +74,50 @@ async function bundle(srcDir, entry, outDir) {
   }
   const code = result.outputFiles.find((f) => f.path.endsWith(".js")).text;
   const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith(".map")).text);
-  return { code, map };
+  return { code, map, inputs: Object.keys(result.metafile.inputs) };
+}
+
+/**
+ * An esbuild plugin that refuses any import resolved outside the guest folder (the SDK's own
+ * files excepted): the build cache and the developer both take the folder to be the guest.
+ */
+function insideOnly(srcDir, sdkDir) {
+  const again = Symbol("wasmhost.resolving");
+  return {
+    name: "wasmhost-inside-only",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === again || args.path.startsWith("wasmhost:")) return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          with: args.with,
+          pluginData: again,
+        });
+        if (found.errors.length || found.external || found.namespace !== "file") return undefined;
+        if (inside(found.path, srcDir) || inside(found.path, sdkDir)) return found;
+        const where = relative(srcDir, found.path).split(sep).join("/");
+        const fix = /(^|\/)node_modules\//.test(where)
+          ? `it is a package installed above the guest folder: run \`npm install ${packageName(args.path)}\` in the guest folder`
+          : "copy it into the guest folder";
+        const text =
+          `"${args.path}" resolves to ${where}, outside the guest folder ` +
+          `(a guest is built only from the files in its folder); ${fix}`;
+        return { errors: [{ text }] };
+      });
+    },
+  };
+}
+
+function inside(path, folder) {
+  return path === folder || path.startsWith(folder + sep);
+}
+
+/** `hono` for `hono/jsx`, `@scope/pkg` for `@scope/pkg/x`. */
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return parts.slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 }
 
 /** An esbuild message as `file:line:column: error: text`, with the offending line. */
@@ -77,8 +129,12 @@ function formatMessage(message, srcDir) {
     text += `\n    ${loc.lineText}\n    ${caret}`;
   }
   const bare = /^Could not resolve "([^./][^"]*)"$/.exec(message.text);
-  if (bare) {
-    text += `\n  note: packages are bundled from node_modules in the guest folder: run \`npm install ${bare[1]}\` there`;
+  if (bare && isBuiltin(bare[1])) {
+    text +=
+      `\n  note: "${bare[1]}" is a Node.js built-in module; Node.js built-ins are not available ` +
+      "in a wasmhost guest (it runs the web platform's APIs, like a Cloudflare Worker without nodejs_compat)";
+  } else if (bare) {
+    text += `\n  note: packages are bundled from node_modules in the guest folder: run \`npm install ${packageName(bare[1])}\` there`;
   } else {
     for (const note of message.notes ?? []) {
       if (note.text) text += `\n  note: ${where(note.location, srcDir)}${note.text}`;
@@ -96,27 +152,38 @@ function where(loc, srcDir) {
 
 /** A path as the developer thinks of it: relative to the guest folder, or `wasmhost-sdk/…`. */
 function displayPath(path, srcDir) {
-  if (path.startsWith(SDK_SRC + sep)) return `wasmhost-sdk/${relative(SDK_SRC, path)}`;
-  const rel = relative(resolve(srcDir), path);
+  if (inside(path, SDK_SRC)) return `wasmhost-sdk/${relative(SDK_SRC, path).split(sep).join("/")}`;
+  const rel = relative(srcDir, path);
   return rel.startsWith("..") ? path : rel.split(sep).join("/");
+}
+
+/**
+ * esbuild marks where each module starts with a `// path` comment, the path relative to the
+ * guest folder (so the SDK's is a machine path); each becomes the module's display path, on
+ * the same line so the line table still fits.
+ */
+function neutralPathComments(code, inputs, srcDir) {
+  const names = new Map(inputs.map((input) => [input, displayPath(resolve(srcDir, input), srcDir)]));
+  return code.replace(/^\/\/ (.+)$/gm, (line, path) => {
+    const name = names.get(path);
+    return name === undefined ? line : `// ${name}`;
+  });
 }
 
 /**
  * The line table: for each line of the bundle, the source file (index into `sources`) and
  * line it came from (taken from the first mapping on that line), or -1.
  */
-function lineTable(map, outDir, srcDir) {
-  const sources = map.sources.map((s) => displayPath(resolve(outDir, s), srcDir));
+function lineTable(map, srcDir) {
+  const sources = map.sources.map((s) => displayPath(resolve(srcDir, s), srcDir));
   const files = [];
   const lines = [];
   let source = 0;
   let line = 0;
   for (const generated of map.mappings.split(";")) {
     let first;
-    let column = 0;
     for (const segment of generated ? generated.split(",") : []) {
       const fields = decodeVlq(segment);
-      column += fields[0];
       if (fields.length < 4) continue;
       source += fields[1];
       line += fields[2];
@@ -149,6 +216,13 @@ function decodeVlq(segment) {
   return fields;
 }
 
+/** The line table appended to a bundle (see `bundleStep`), read back. */
+function tableOf(source) {
+  const last = source.trimEnd().split("\n").pop();
+  if (!last.startsWith(TABLE_PREFIX)) return { sources: [], files: [], lines: [] };
+  return JSON.parse(last.slice(TABLE_PREFIX.length).replace(/;$/, ""));
+}
+
 /** Bundle positions in `text` replaced by the original file:line. */
 function mapPositions(text, table) {
   return text.replace(/(?:[^\s:]*\/)?wasmhost-bundle\.js:(\d+)(?::\d+)?/g, (whole, line) => {
@@ -174,41 +248,55 @@ function explainComponentizeError(error, table) {
   return `the worker module failed while loading (its top level runs at build time):\n${detail}`;
 }
 
-async function main(argv) {
-  if (argv.length !== 4) {
-    throw new BuildFailure("usage: node build.mjs SRC_DIR ENTRY WIT_DIR OUT.wasm");
-  }
-  const [srcDir, entry, witDir, out] = argv;
-  const outDir = await mkdtemp(join(tmpdir(), "wasmhost-js-"));
-  try {
-    const { code, map } = await bundle(srcDir, entry, outDir);
-    const table = lineTable(map, outDir, srcDir);
-    const source = `${code}\nglobalThis[Symbol.for("wasmhost.sourceLines")] = ${JSON.stringify(table)};\n`;
-    const bundlePath = join(outDir, BUNDLE);
-    await writeFile(bundlePath, source);
-    // componentize-js maps the current directory into the build sandbox when the source is
-    // inside it; run it from the temporary folder so nothing else is visible.
-    process.chdir(outDir);
-    let component;
-    try {
-      ({ component } = await componentize({
-        sourcePath: bundlePath,
-        witPath: resolve(witDir),
-        worldName: WORLD,
-        disableFeatures: ["http", "fetch-event"],
-      }));
-    } catch (error) {
-      throw new BuildFailure(explainComponentizeError(error, table));
-    }
-    await writeFile(resolve(out), component);
-  } finally {
-    process.chdir(tmpdir());
-    await rm(outDir, { recursive: true, force: true });
-  }
+/** `bundle SRC_DIR ENTRY WORK_DIR`: write WORK_DIR/wasmhost-bundle.js. */
+async function bundleStep(src, entry, work) {
+  const srcDir = await realpath(resolve(src));
+  const sdkDir = await realpath(SDK_SRC);
+  const { code, map, inputs } = await bundle(srcDir, entry, sdkDir);
+  const table = lineTable(map, srcDir);
+  const source = `${neutralPathComments(code, inputs, srcDir)}\n${TABLE_PREFIX}${JSON.stringify(table)};\n`;
+  await writeFile(join(resolve(work), BUNDLE), source);
 }
 
-const args = process.argv.slice(2).map((arg, i) => (i === 0 || i >= 2 ? resolve(arg) : arg));
-main(args).catch((error) => {
+/** `componentize WORK_DIR WIT_DIR OUT.wasm`: turn WORK_DIR/wasmhost-bundle.js into OUT.wasm. */
+async function componentizeStep(work, witDir, out) {
+  const { componentize } = await import("@bytecodealliance/componentize-js");
+  const witPath = resolve(witDir);
+  const outPath = resolve(out);
+  // componentize-js maps its current directory into the build sandbox and strips it from the
+  // script's path when the source is inside it: run it from the work folder, so the bundle is
+  // all it sees (its own scratch folder goes to TMPDIR, which the caller points inside it).
+  process.chdir(resolve(work));
+  const table = tableOf(await readFile(BUNDLE, "utf8"));
+  let component;
+  try {
+    ({ component } = await componentize({
+      sourcePath: BUNDLE,
+      witPath,
+      worldName: WORLD,
+      disableFeatures: ["http", "fetch-event"],
+    }));
+  } catch (error) {
+    throw new BuildFailure(explainComponentizeError(error, table));
+  }
+  await writeFile(outPath, component);
+}
+
+const STEPS = {
+  bundle: [bundleStep, "bundle SRC_DIR ENTRY WORK_DIR"],
+  componentize: [componentizeStep, "componentize WORK_DIR WIT_DIR OUT.wasm"],
+};
+
+async function main([step, ...args]) {
+  const [run, usage] = STEPS[step] ?? [];
+  if (!run || args.length !== 3) {
+    const all = Object.values(STEPS).map(([, u]) => `  node build.mjs ${u}`);
+    throw new BuildFailure(`usage:\n${all.join("\n")}`);
+  }
+  await run(...args);
+}
+
+main(process.argv.slice(2)).catch((error) => {
   console.error(error instanceof BuildFailure ? error.message : (error?.stack ?? String(error)));
   process.exit(1);
 });

@@ -16,6 +16,7 @@ import {
 import { Assets } from "../../../guests/sdk/js/src/env.js";
 import { describeError, mapStack } from "../../../guests/sdk/js/src/errors.js";
 import { install } from "../../../guests/sdk/js/src/host.js";
+import "../../../guests/sdk/js/src/platform.js";
 import { requestFromWit, responseToWit } from "../../../guests/sdk/js/src/messages.js";
 import { FAILED, checkWorker, serve } from "../../../guests/sdk/js/src/serve.js";
 
@@ -172,6 +173,38 @@ test("returning something that is not a Response is a clear TypeError", async ()
   await assert.rejects(responseToWit(used), /body was already read/);
 });
 
+// ---------------------------------------------------------------- platform fixes
+
+test("cloning a response with an untouched host body reads nothing and keeps both handles", async () => {
+  const handle = fake.add(bytes(10));
+  const asset = new Response(hostBodyStream(handle), { status: 203, headers: { "x-a": "1" } });
+  const copy = asset.clone();
+  assert.equal(copy.status, 203);
+  assert.equal(copy.headers.get("x-a"), "1");
+  assert.equal(passThroughHandle(copy.body), handle);
+  assert.equal(passThroughHandle(asset.body), handle);
+  assert.deepEqual(fake.calls, []);
+  assert.deepEqual(new Uint8Array(await copy.arrayBuffer()), bytes(10));
+  assert.deepEqual((await responseToWit(asset)).body, { tag: "host", val: handle });
+});
+
+test("cloning the incoming request keeps its host body and its host header", async () => {
+  const handle = fake.add(new TextEncoder().encode("posted"));
+  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }));
+  const copy = request.clone();
+  assert.equal(copy.headers.get("host"), "demo.localhost");
+  assert.equal(passThroughHandle(copy.body), handle);
+  assert.equal(await copy.text(), "posted");
+  assert.equal(passThroughHandle(request.body), handle);
+});
+
+test("text() and json() replace bytes that are not UTF-8", async () => {
+  assert.equal(await new Response(new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0xff])).text(), "a\uFFFD");
+  assert.equal(await new Response(new Uint8Array([0x22, 0xc3, 0x22])).json(), "\uFFFD");
+  const request = new Request("http://x/", { method: "POST", body: new Uint8Array([0xff]) });
+  assert.equal(await request.text(), "\uFFFD");
+});
+
 // ---------------------------------------------------------------- env.ASSETS
 
 test("env.ASSETS.fetch resolves URLs against the request and returns a lazy Response", async () => {
@@ -244,6 +277,33 @@ test("waiting on a timer is not mistaken for waiting forever", async () => {
   assert.equal(new TextDecoder().decode(wit.body.val), "late but fine");
 });
 
+test("an exception in a timer callback is reported and the response still sent", async () => {
+  const worker = {
+    async fetch() {
+      setTimeout(() => {
+        throw new Error("timer broke");
+      }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return new Response("still answered");
+    },
+  };
+  const wit = await serve(worker, witRequest());
+  assert.equal(new TextDecoder().decode(wit.body.val), "still answered");
+  assert.match(logged[0], /^Uncaught error in a timer callback: Error: timer broke/);
+});
+
+test("waitUntil promises still pending when fetch() fails are counted in the log", async () => {
+  const worker = {
+    fetch(request, env, ctx) {
+      ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
+      ctx.waitUntil(Promise.resolve());
+      throw new Error("failed");
+    },
+  };
+  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  assert.match(logged[1], /^ctx\.waitUntil\(\): dropped 1 waitUntil promise\(s\): fetch\(\) failed/);
+});
+
 test("a waitUntil promise that never settles does not hold the response", async () => {
   const worker = {
     fetch(request, env, ctx) {
@@ -275,4 +335,11 @@ test("stack frames in the bundle are mapped to the original files", () => {
 test("non-Error values are described as such", () => {
   assert.equal(describeError("nope"), '"nope" (a non-Error value)');
   assert.equal(describeError(42), "42 (a non-Error value)");
+  assert.equal(describeError({ code: 42, why: "x" }), '{"code":42,"why":"x"} (a non-Error value)');
+  assert.equal(describeError([1, "a"]), '[1,"a"] (a non-Error value)');
+  assert.equal(describeError(null), "null (a non-Error value)");
+  assert.equal(describeError(undefined), "undefined (a non-Error value)");
+  const cycle = { name: "loop" };
+  cycle.self = cycle;
+  assert.equal(describeError(cycle), "[object Object] (a non-Error value)");
 });

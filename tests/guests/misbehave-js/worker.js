@@ -12,6 +12,9 @@ const ROUTES = {
   },
   "/trap-in-module": () => explode("deep"),
   "/reject": () => Promise.reject("plain rejection"),
+  "/throw-object": () => {
+    throw { code: 42, reason: "not an Error" };
+  },
   "/reject-later": async () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     throw new TypeError("rejected after a timer");
@@ -61,6 +64,30 @@ const ROUTES = {
     return new Response("0123456789abcdef\n".repeat(lines));
   },
 
+  // Bodies the engine streams itself (Blob, FormData), in tasks the SDK cannot count.
+  "/blob-body": (request) => new Response(new Blob([pattern(number(request, "bytes"))])),
+  "/blob-stream-body": (request) => new Response(new Blob([pattern(number(request, "bytes"))]).stream()),
+  "/form-body": () => {
+    const form = new FormData();
+    form.append("a", "1");
+    form.append("b", new Blob([pattern(300_000)]), "b.bin");
+    return new Response(form);
+  },
+  "/blob-read": async (request) => {
+    const bytes = await new Response(new Blob([pattern(number(request, "bytes"))])).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return new Response(`read ${bytes.byteLength} bytes, sha256 ${hex(digest)}`);
+  },
+
+  // Timers.
+  "/timer-throws": async () => {
+    setTimeout(() => {
+      throw new Error("timer exploded");
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return new Response("answered after the timer");
+  },
+
   // The asset binding.
   "/asset": (request, env) => {
     const target = new URL(request.url).searchParams.get("url") ?? "/";
@@ -83,12 +110,40 @@ const ROUTES = {
     const asset = await env.ASSETS.fetch(param(request, "path"));
     const bytes = await asset.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-    return Response.json({ status: asset.status, length: bytes.byteLength, sha256 });
+    return Response.json({ status: asset.status, length: bytes.byteLength, sha256: hex(digest) });
   },
   "/asset-upper": async (request, env) => {
     const asset = await env.ASSETS.fetch(param(request, "path"));
     return new Response((await asset.text()).toUpperCase(), { headers: { "x-transformed": "1" } });
+  },
+
+  // clone(): a host body is opened again (never teed into the guest), any other is teed.
+  "/clone-asset": async (request, env) => {
+    const asset = await env.ASSETS.fetch(param(request, "path"));
+    const copy = asset.clone();
+    const length = (await copy.arrayBuffer()).byteLength;
+    return new Response(asset.body, { headers: { "x-clone-length": String(length) } });
+  },
+  "/clone-asset-copy": async (request, env) => (await env.ASSETS.fetch(param(request, "path"))).clone(),
+  "/clone-response": async () => {
+    const original = new Response("made in the guest", { status: 202, headers: { "x-a": "1" } });
+    const copy = original.clone();
+    const [mine, theirs] = [await original.text(), await copy.text()];
+    return Response.json({ mine, theirs, status: copy.status, header: copy.headers.get("x-a") });
+  },
+  "/clone-request": async (request) => {
+    const copy = request.clone();
+    const text = await copy.text();
+    const headers = { "x-clone-length": String(text.length), "x-clone-host": copy.headers.get("host") };
+    return new Response(request.body, { headers });
+  },
+
+  // Text that is not valid UTF-8 is decoded with U+FFFD, as on Workers.
+  "/lenient-text": async (request) => {
+    const body = await request.text();
+    const made = await new Response(new Uint8Array([0x61, 0xff, 0x62])).text();
+    const json = await new Response(new Uint8Array([0x22, 0x78, 0xc3, 0x22])).json();
+    return Response.json({ body, made, json });
   },
 
   // ctx.waitUntil.
@@ -106,6 +161,15 @@ const ROUTES = {
     ctx.waitUntil(Promise.reject(new Error("background job failed")));
     return new Response("answered anyway");
   },
+  "/wait-until-slow": (request, env, ctx) => {
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 5000)).then(() => console.log("slow job done")));
+    ctx.waitUntil(Promise.resolve("quick job"));
+    return new Response("computed in time");
+  },
+  "/wait-until-then-throw": (request, env, ctx) => {
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 100)));
+    throw new Error("failed after registering a waitUntil");
+  },
   "/wait-until-never": (request, env, ctx) => {
     ctx.waitUntil(new Promise(() => {}));
     return new Response("answered without it");
@@ -122,6 +186,14 @@ function pattern(size) {
 
 function param(request, name) {
   return new URL(request.url).searchParams.get(name);
+}
+
+function number(request, name) {
+  return Number(param(request, name));
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export default {

@@ -8,6 +8,7 @@
 // first chunk as soon as it is made.
 
 import { host } from "./host.js";
+import { progressed } from "./timers.js";
 
 /** Bytes per `bodies.read` call when a host body is read into the guest. */
 export const READ_CHUNK = 256 * 1024;
@@ -36,6 +37,7 @@ export function hostBodyStream(handle) {
         }
         const want = size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size - offset);
         const chunk = want > 0 ? host().read(handle, BigInt(offset), want) : EMPTY;
+        progressed();
         if (chunk.length === 0) {
           controller.close();
           return;
@@ -91,6 +93,7 @@ export async function bodyToWit(stream) {
   let upload;
   for (;;) {
     const { done, value } = await reader.read();
+    progressed(); // a stream the engine feeds from its own tasks (a Blob's) is moving
     if (done) break;
     const bytes = asBytes(value);
     if (upload !== undefined) {

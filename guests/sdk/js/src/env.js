@@ -32,18 +32,23 @@ export class Assets {
   }
 }
 
-/** Promises passed to each ctx.waitUntil(), kept out of the worker's sight. */
+/** Per ctx: the promises passed to ctx.waitUntil() not yet taken, and those not yet settled. */
 const waitingOn = new WeakMap();
 
 /** `ctx`: `waitUntil(promise)` keeps the request open until `promise` settles. */
 export class ExecutionContext {
   constructor() {
-    waitingOn.set(this, []);
+    waitingOn.set(this, { untaken: [], unsettled: new Set() });
   }
 
   /** Finish `promise` before the request completes (a rejection is logged, not sent). */
   waitUntil(promise) {
-    waitingOn.get(this).push(Promise.resolve(promise));
+    const { untaken, unsettled } = waitingOn.get(this);
+    const settled = Promise.resolve(promise);
+    untaken.push(settled);
+    unsettled.add(settled);
+    const done = () => unsettled.delete(settled);
+    settled.then(done, done);
   }
 
   /** Accepted for compatibility; there is no origin to fall back to, so failures stay 500s. */
@@ -52,5 +57,10 @@ export class ExecutionContext {
 
 /** The promises given to `ctx.waitUntil()` since the last call (the SDK awaits them). */
 export function takeWaitUntil(ctx) {
-  return waitingOn.get(ctx).splice(0);
+  return waitingOn.get(ctx).untaken.splice(0);
+}
+
+/** How many promises given to `ctx.waitUntil()` have not settled yet. */
+export function unsettledWaitUntil(ctx) {
+  return waitingOn.get(ctx).unsettled.size;
 }

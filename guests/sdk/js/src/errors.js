@@ -32,8 +32,21 @@ export function describeError(error) {
     const cause = error.cause === undefined ? "" : `\nCaused by: ${describeError(error.cause)}`;
     return `${error.name}: ${error.message}${frames}${cause}`;
   }
+  return `${printable(error)} (a non-Error value)`;
+}
+
+/** A thrown value that is not an Error as text: strings and objects as JSON where possible. */
+function printable(value) {
+  if (typeof value === "string" || (typeof value === "object" && value !== null)) {
+    try {
+      const json = JSON.stringify(value);
+      if (json !== undefined) return json;
+    } catch {
+      // a cycle, a BigInt, a throwing toJSON: fall back to String()
+    }
+  }
   try {
-    return `${typeof error === "string" ? JSON.stringify(error) : String(error)} (a non-Error value)`;
+    return String(value);
   } catch {
     return "an unprintable value";
   }

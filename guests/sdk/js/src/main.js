@@ -1,9 +1,11 @@
 // The bundle's entry: wires the WIT world to the worker module (`export default { fetch }`).
 //
-// Import order matters: timers.js replaces the global timer functions before the worker's
-// modules run, so every timer they start is counted (see timers.js).
+// Import order matters: timers.js replaces the global timer functions and platform.js fixes
+// Request and Response before the worker's modules run, so every timer they start is counted
+// (see timers.js) and they see the fixed classes (see platform.js).
 
 import "./timers.js";
+import "./platform.js";
 import * as workerModule from "wasmhost:worker-module";
 import { fetch as assetsFetch } from "wasmhost:worker/assets@0.1.0";
 import { append, create, read, size } from "wasmhost:worker/bodies@0.1.0";

@@ -1,9 +1,16 @@
 // Serving one request: call the worker, turn its answer into a WIT response, honour waitUntil.
 
-import { Assets, ExecutionContext, takeWaitUntil } from "./env.js";
+import { Assets, ExecutionContext, takeWaitUntil, unsettledWaitUntil } from "./env.js";
 import { report } from "./errors.js";
 import { requestFromWit, responseToWit } from "./messages.js";
-import { watch } from "./timers.js";
+import { OutOfTime, watch } from "./timers.js";
+
+/**
+ * Milliseconds after the request started until which ctx.waitUntil() promises are awaited.
+ * The host's CPU deadline (1 s by default) covers the whole call, and running out of it
+ * throws the computed response away; so past this the response is sent without them.
+ */
+export const WAIT_UNTIL_BUDGET_MS = 500;
 
 /**
  * Thrown after a failure has been reported: the export rejects, the engine prints this one
@@ -30,15 +37,20 @@ export function checkWorker(namespace, entry = "worker.js") {
 
 /** Serve the WIT request `req` with `worker.fetch(request, env, ctx)`; returns a WIT response. */
 export async function serve(worker, req) {
+  const started = Date.now();
   const ctx = new ExecutionContext();
   let answer;
   try {
     answer = await watch(respond(worker, req, ctx), "the worker's fetch()");
   } catch (error) {
     report("Uncaught error in fetch()", error);
+    const dropped = unsettledWaitUntil(ctx);
+    if (dropped) {
+      console.error(`ctx.waitUntil(): dropped ${dropped} waitUntil promise(s): fetch() failed`);
+    }
     throw FAILED;
   }
-  await finishWaitUntil(ctx);
+  await finishWaitUntil(ctx, started + WAIT_UNTIL_BUDGET_MS);
   return answer;
 }
 
@@ -49,14 +61,24 @@ async function respond(worker, req, ctx) {
   return responseToWit(response);
 }
 
-/** Await every ctx.waitUntil() promise (including ones registered meanwhile); log failures. */
-async function finishWaitUntil(ctx) {
+/**
+ * Await every ctx.waitUntil() promise (including ones registered meanwhile) until `until`
+ * (a Date.now() time); log failures, and what is left when time is up.
+ */
+async function finishWaitUntil(ctx, until) {
   for (let batch = takeWaitUntil(ctx); batch.length; batch = takeWaitUntil(ctx)) {
     let results;
     try {
-      results = await watch(Promise.allSettled(batch), "a ctx.waitUntil() promise");
+      results = await watch(Promise.allSettled(batch), "a ctx.waitUntil() promise", until);
     } catch (error) {
-      report("ctx.waitUntil() gave up (the response is sent anyway)", error);
+      if (error instanceof OutOfTime) {
+        console.error(
+          `ctx.waitUntil(): gave up waiting for ${unsettledWaitUntil(ctx)} waitUntil promise(s) ` +
+            `${WAIT_UNTIL_BUDGET_MS} ms into the request (the response is sent without them)`,
+        );
+      } else {
+        report("ctx.waitUntil() gave up (the response is sent anyway)", error);
+      }
       return;
     }
     for (const result of results) {
