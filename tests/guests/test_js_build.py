@@ -6,7 +6,6 @@ with a message that says what to install.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -19,24 +18,10 @@ from types import ModuleType
 
 import pytest
 
+from tests.guests.conftest import make_guest
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_GUEST = REPO / "scripts" / "build-guest"
-
-
-@pytest.fixture(scope="module")
-def build_guest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_guest", REPO / "scripts/build_guest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def make_guest(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def build(

@@ -6,7 +6,6 @@ Nothing here needs componentize-py or a wasm runtime: the WIT bindings are faked
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
+
+from tests.guests.conftest import make_guest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "guests" / "sdk" / "python"))
@@ -586,22 +587,6 @@ def test_large_bodies_go_to_the_host_in_chunks(
 
 
 # ---------------------------------------------------------------- build script helpers
-
-
-@pytest.fixture(scope="module")
-def build_guest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_guest", REPO / "scripts/build_guest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def make_guest(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def test_detect_picks_the_language(build_guest: ModuleType, tmp_path: Path) -> None:
