@@ -42,11 +42,23 @@ Entry = bytes | bytearray | _Lazy
 
 
 class BodyTable:
-    """Bodies owned by one request; a guest can only name handles of its own request."""
+    """Bodies owned by one request; a guest can only name handles of its own request.
 
-    def __init__(self, max_created_bytes: int) -> None:
+    Handles count up from `first_handle`: a warm instance's next request starts where the last
+    one ended, so a handle kept from an earlier request names nothing in a later one.
+    """
+
+    def __init__(self, max_created_bytes: int, first_handle: int = 1) -> None:
+        if first_handle < 1:
+            raise ValueError("handles start at 1 or later (0 is never valid)")
         self._entries: list[Entry] = []
         self._room = max_created_bytes
+        self._first = first_handle
+
+    @property
+    def next_handle(self) -> int:
+        """The handle the next body would get (where a later request's table starts)."""
+        return self._first + len(self._entries)
 
     def add(self, data: bytes) -> int:
         """Store finished bytes; returns their handle."""
@@ -94,15 +106,16 @@ class BodyTable:
             raise GuestBadResponse(str(error)) from None
 
     def _new(self, entry: Entry) -> int:
-        """Append an entry; handles start at 1 so 0 is never valid."""
+        """Append an entry and return its handle."""
         self._entries.append(entry)
-        return len(self._entries)
+        return self._first + len(self._entries) - 1
 
     def _entry(self, handle: int) -> Entry:
         """The entry for `handle`, or a trap if the guest named one that is not its own."""
-        if not 1 <= handle <= len(self._entries):
+        index = handle - self._first
+        if not 0 <= index < len(self._entries):
             raise GuestTrapped(f"unknown body handle {handle}")
-        return self._entries[handle - 1]
+        return self._entries[index]
 
     @staticmethod
     def _bytes(entry: Entry) -> bytes | bytearray:
