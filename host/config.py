@@ -45,6 +45,14 @@ class Settings:
     max_file_mb: int = _setting(25, "Largest single asset file in a deployment.")
     max_files: int = _setting(20_000, "Most asset files in one deployment.")
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
+    warm_instances: int = _setting(64, "Ready instances kept per host process, all projects.")
+    warm_instances_per_project: int = _setting(8, "Ready instances kept per project.")
+    warm_memory_mb: int = _setting(
+        1024, "Process memory (RSS) above which ready instances are dropped, oldest first."
+    )
+    instance_max_requests: int = _setting(
+        1000, "Requests one instance serves before a fresh one replaces it."
+    )
 
     def __post_init__(self) -> None:
         """Accept strings for path settings; refuse numbers that cannot work."""

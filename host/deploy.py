@@ -26,12 +26,17 @@ def bundle_limits(settings: Settings) -> BundleLimits:
 
 
 def deploy(
-    services: Services, project_id: str, bundle: Bundle, options: Mapping[str, str]
+    services: Services,
+    project_id: str,
+    bundle: Bundle,
+    options: Mapping[str, str],
+    strict_isolation: bool = False,
 ) -> Deployment:
     """Validate everything, then switch the project to the new version in one transaction.
 
     Nothing is written unless the worker compiles, implements the world and starts within
-    the sandbox limits, the files pass the limits and the options are valid.
+    the sandbox limits, the files pass the limits and the options are valid. With
+    `strict_isolation` every request gets a fresh instance instead of a warm one.
     """
     check_project_id(project_id)
     asset_options = AssetOptions.from_mapping(options)
@@ -47,6 +52,7 @@ def deploy(
         manifest=assets.manifest.to_json() if assets else None,
         asset_options=asset_options.to_mapping(),
         variants=assets.variants if assets else None,
+        strict_isolation=strict_isolation,
     )
     log.info(
         "deployed %s version %d (%d files, worker %s)",

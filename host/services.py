@@ -9,6 +9,7 @@ from wasmtime import Engine
 from host.config import MIB, Settings
 from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
+from host.runtime.pool import PoolLimits
 from host.runtime.sandbox import Limits, Sandbox
 from host.storage.kv import SqliteStore
 from host.storage.secrets import host_secret
@@ -33,6 +34,12 @@ class Services:
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
             memory_bytes=settings.memory_limit_mb * MIB,
+            max_requests=settings.instance_max_requests,
+        )
+        pool = PoolLimits(
+            per_project=settings.warm_instances_per_project,
+            total=settings.warm_instances,
+            max_rss_bytes=settings.warm_memory_mb * MIB,
         )
         return cls(
             settings=settings,
@@ -45,7 +52,7 @@ class Services:
                 host_secret(store, "compiled-artifacts"),
                 settings.compiled_cache_size,
             ),
-            sandbox=Sandbox(engine, limits),
+            sandbox=Sandbox(engine, limits, pool),
         )
 
     def close(self) -> None:

@@ -17,17 +17,13 @@ class GuestOutput:
         self._streams: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
         self._dropped: dict[str, int] = {"stdout": 0, "stderr": 0}
 
-    def writer(self, stream: str) -> object:
-        """The callback WASI calls with each write to `stream`."""
-
-        def write(data: bytes) -> int:
-            kept = self._streams[stream]
-            room = max(0, self._limit - len(kept))
-            kept += data[:room]
-            self._dropped[stream] += len(data) - min(room, len(data))
-            return len(data)
-
-        return write
+    def write(self, stream: str, data: bytes) -> int:
+        """Keep what fits of one write to `stream`; returns the length as if all was written."""
+        kept = self._streams[stream]
+        room = max(0, self._limit - len(kept))
+        kept += data[:room]
+        self._dropped[stream] += len(data) - min(room, len(data))
+        return len(data)
 
     def text(self, stream: str) -> str:
         """What the guest wrote to `stream` (within the cap), decoded leniently."""

@@ -1,97 +1,126 @@
-"""The sandbox: a fresh Store per request with a CPU deadline, a memory cap and no WASI grants."""
+"""The sandbox: runs a worker's `fetch` for a request in an instance with limits.
+
+A request leases an instance: a warm one of its project's deployment when the pool has one,
+else a fresh one (instantiated within the request's deadline). After the request, the instance
+goes back to the pool unless it trapped, hit a limit, served its share of requests, or the
+project asked for a fresh instance per request.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from wasmtime import Engine, Store, Trap, WasiConfig, WasmtimeError
-from wasmtime.component import Instance, Linker
+from wasmtime import Engine, Trap, WasmtimeError
+from wasmtime.component import Linker
 
 from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped, InvalidWorker
-from host.runtime.engine import deadline_ticks
-from host.runtime.linker import NoRequest, RequestScope, bound_to, create_linker
+from host.runtime.instance import Instance
+from host.runtime.limits import Limits
+from host.runtime.linker import NoRequest, RequestScope, create_linker
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
+from host.runtime.pool import InstancePool, PoolLimits
 from host.runtime.values import WitRequest, WitResponse, response_from_wit
 from host.runtime.world import error_summary
 
-log = logging.getLogger("wasmhost.sandbox")
+__all__ = ["Lease", "Limits", "PoolKey", "Sandbox"]
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What one request's guest may use."""
+class PoolKey:
+    """Which warm instances a request may use: those of this deployment of this project."""
 
-    cpu_deadline_ms: int = 1000
-    memory_bytes: int = 128 * 1024 * 1024
-    # Counts that keep the memory cap a real total: one linear memory, a few small tables.
-    memories: int = 1
-    tables: int = 4
-    table_elements: int = 100_000
-    instances: int = 32
+    project_id: str
+    deployment_id: str
+
+
+class Lease:
+    """An instance lent to one request."""
+
+    def __init__(self, instance: Instance) -> None:
+        self._instance = instance
+        self._scope: RequestScope | None = None
+
+    @property
+    def first_handle(self) -> int:
+        """Where this request's body handles start (after every earlier request's)."""
+        return self._instance.next_handle
+
+    @property
+    def warm(self) -> bool:
+        """Whether the instance served an earlier request."""
+        return self._instance.served > 0
+
+    def fetch(self, scope: RequestScope, output: GuestOutput, req: WitRequest) -> WitResponse:
+        """Call the guest's `fetch(req)`; raise a GuestError if it traps or runs too long."""
+        self._scope = scope
+        try:
+            result = self._instance.call(scope, output, req)
+        except (Trap, WasmtimeError) as error:
+            if scope.failure is not None:
+                raise scope.failure from None
+            raise _classify(error) from None
+        return _response(result)
+
+    def release(self) -> None:
+        """Record where the next request's handles start."""
+        if self._scope is not None:
+            self._instance.next_handle = self._scope.bodies.next_handle
 
 
 class Sandbox:
-    """Runs a compiled worker's `fetch` for one request, within limits."""
+    """Makes, lends and keeps instances of compiled workers."""
 
-    def __init__(self, engine: Engine, limits: Limits) -> None:
+    def __init__(self, engine: Engine, limits: Limits, pool: PoolLimits | None = None) -> None:
         self._engine = engine
         self._limits = limits
         self._linker: Linker = create_linker(engine)
+        self.pool = InstancePool(pool or PoolLimits())
+
+    @contextmanager
+    def lease(self, worker: CompiledWorker, key: PoolKey | None) -> Iterator[Lease]:
+        """An instance for one request: a warm one kept for `key` if any, else a fresh one."""
+        instance = self.pool.take(key.project_id, key.deployment_id) if key else None
+        if instance is None or instance.worker.sha256 != worker.sha256:
+            instance = self._new_instance(worker)
+        lease = Lease(instance)
+        try:
+            yield lease
+        finally:
+            lease.release()
+            if key is not None and instance.reusable:
+                self.pool.give(key.project_id, key.deployment_id, instance)
 
     def fetch(
         self, worker: CompiledWorker, scope: RequestScope, output: GuestOutput, req: WitRequest
     ) -> WitResponse:
-        """Call the guest's `fetch(req)`; raise a GuestError if it traps or runs too long."""
-        store = self._new_store(output)
-        with bound_to(scope):
-            try:
-                instance = self._instantiate(store, worker)
-                func = instance.get_func(store, worker.fetch_index)
-                assert func is not None
-                result = func(store, req)
-                func.post_return(store)
-            except (Trap, WasmtimeError) as error:
-                if scope.failure is not None:
-                    raise scope.failure from None
-                raise _classify(error) from None
-        try:
-            return response_from_wit(result)
-        except (AttributeError, TypeError) as error:
-            raise GuestBadResponse(f"unexpected response value: {error}") from None
+        """Serve one request in a fresh instance, dropped afterwards."""
+        with self.lease(worker, None) as lease:
+            return lease.fetch(scope, output, req)
 
     def check_starts(self, worker: CompiledWorker) -> None:
         """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
         output = GuestOutput("deploy-check", 16 * 1024)
         try:
-            with bound_to(NoRequest()):
-                self._instantiate(self._new_store(output), worker)
+            self._new_instance(worker).start(NoRequest(), output)
         except (Trap, WasmtimeError) as error:
             detail = error_summary(error)
             raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None
 
-    def _new_store(self, output: GuestOutput) -> Store:
-        """A Store with the limits set before anything runs, and WASI granting nothing."""
-        store = Store(self._engine)
-        limits = self._limits
-        store.set_limits(
-            memory_size=limits.memory_bytes,
-            memories=limits.memories,
-            tables=limits.tables,
-            table_elements=limits.table_elements,
-            instances=limits.instances,
-        )
-        store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
-        wasi = WasiConfig()
-        wasi.stdout_custom = output.writer("stdout")
-        wasi.stderr_custom = output.writer("stderr")
-        store.set_wasi(wasi)
-        return store
+    def _new_instance(self, worker: CompiledWorker) -> Instance:
+        """A fresh, not yet instantiated instance with the sandbox's limits."""
+        return Instance(self._engine, self._linker, self._limits, worker)
 
-    def _instantiate(self, store: Store, worker: CompiledWorker) -> Instance:
-        """The one place instances are made (a warm pool can slot in here)."""
-        return self._linker.instantiate(store, worker.component)
+
+def _response(result: Any) -> WitResponse:
+    """The guest's lifted response record, or GuestBadResponse if it is not one."""
+    try:
+        return response_from_wit(result)
+    except (AttributeError, TypeError) as error:
+        raise GuestBadResponse(f"unexpected response value: {error}") from None
 
 
 def _classify(error: Exception) -> Exception:

@@ -1,4 +1,4 @@
-"""Two fixes to wasmtime-py's component value conversion (wasmtime==50.0.1, pinned).
+"""Three fixes to wasmtime-py's component value conversion (wasmtime==50.0.1, pinned).
 
 1. Speed: wasmtime-py converts a `list<u8>` element by element in Python (~1.4 s per MB).
    The C API holds it as an array of 32-byte `wasmtime_component_val_t` cells (kind at
@@ -7,6 +7,11 @@
 2. Threads: lowering an untagged variant (our `body`) tests the value against a set of
    classes kept in one module-level set, which concurrent requests clear and fill under each
    other, so a body could be lowered as the wrong case. Each thread gets its own set.
+3. Speed: every call of a component function asks the C API for the function's type again,
+   and every conversion walks the nested types through the C API again (record fields,
+   variant cases, list elements: about 30 type objects per request, a third of a warm
+   call). A function's type never changes, so it is kept with the function, and each type
+   object keeps what it learned about its parts.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wasmtime import _ffi as ffi
-from wasmtime.component import _types
+from wasmtime.component import _func, _types
 
 _CELL = ctypes.sizeof(ffi.wasmtime_component_val_t)
 _PAYLOAD = ffi.wasmtime_component_val_t.of.offset
@@ -85,9 +90,56 @@ class _ThreadLocalSet:
         return iter(self._items)
 
 
+_TYPE_PARTS = {
+    _types.FuncType: ("params", "result"),
+    _types.ListType: ("element",),
+    _types.RecordType: ("fields",),
+    _types.TupleType: ("elements",),
+    _types.VariantType: ("cases",),
+    _types.EnumType: ("names",),
+    _types.OptionType: ("payload",),
+    _types.ResultType: ("ok", "err"),
+    _types.FlagsType: ("names",),
+}
+
+
+def _remembered(name: str, compute: Any) -> property:
+    """A property that asks the C API once per object, then answers from the object."""
+
+    def get(self: Any) -> Any:
+        cache = self.__dict__.setdefault("_wasmhost_parts", {})
+        if name not in cache:
+            cache[name] = compute(self)
+        return cache[name]
+
+    get.__wasmhost_remembered__ = True  # type: ignore[attr-defined]
+    return property(get)
+
+
+def _remember_type_parts() -> None:
+    """Make the nested-type properties and `Func.type` remember their answers (idempotent)."""
+    for cls, names in _TYPE_PARTS.items():
+        for name in names:
+            current = cls.__dict__[name]
+            if not getattr(current.fget, "__wasmhost_remembered__", False):
+                setattr(cls, name, _remembered(name, current.fget))
+    stock_type = _func.Func.type
+    if not getattr(stock_type, "__wasmhost_remembered__", False):
+
+        def func_type(self: Any, store: Any) -> Any:
+            known = self.__dict__.get("_wasmhost_type")
+            if known is None:
+                known = self.__dict__["_wasmhost_type"] = stock_type(self, store)
+            return known
+
+        func_type.__wasmhost_remembered__ = True  # type: ignore[attr-defined]
+        _func.Func.type = func_type  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Patch wasmtime-py's value conversion (idempotent)."""
     _types.ListType.convert_to_c = _to_c  # type: ignore[method-assign]
     _types.ListType.convert_from_c = _from_c  # type: ignore[method-assign]
     if not isinstance(_types.case_test_cache, _ThreadLocalSet):
         _types.case_test_cache = _ThreadLocalSet()  # type: ignore[assignment]
+    _remember_type_parts()

@@ -23,6 +23,7 @@ class Deployment:
     worker_sha256: str
     deployed_at: str
     asset_options: Mapping[str, str] = field(default_factory=dict)
+    strict_isolation: bool = False  # a fresh instance for every request
 
     def to_json(self) -> bytes:
         """The row as stored."""
@@ -50,6 +51,7 @@ def write_deployment(
     manifest: bytes | None,
     asset_options: Mapping[str, str],
     variants: Mapping[str, Mapping[str, bytes]] | None = None,
+    strict_isolation: bool = False,
 ) -> Deployment:
     """Replace the project's worker, files and manifest (None: no assets) in one transaction.
 
@@ -64,6 +66,7 @@ def write_deployment(
             worker_sha256=worker_sha256,
             deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             asset_options=dict(asset_options),
+            strict_isolation=strict_isolation,
         )
         writes.delete_prefix(keys.assets_prefix(project_id))
         for pathname, data in files.items():

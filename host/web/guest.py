@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import falcon
 
 from host.assets.binding import AssetBinding
@@ -13,25 +11,45 @@ from host.errors import InvalidWorker, ProjectNotFound, WorkerUnavailable
 from host.runtime.bodies import BodyTable
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
+from host.runtime.sandbox import PoolKey
 from host.runtime.values import WitRequest, WitResponse
 from host.services import Services
 from host.storage import keys
-from host.storage.deployments import active_deployment
+from host.storage.active import ActiveDeployments
+from host.storage.deployments import Deployment
+from host.storage.kv import SqliteStore
 from host.storage.projects import check_project_id
 from host.web.messages import to_wit_request, write_response
 
 
-@dataclass
 class ProjectRequest:
-    """One request's body table and asset binding: what the host functions act on."""
+    """What host functions act on: the request's body table and (made on first use) assets."""
 
-    bodies: BodyTable
-    assets: AssetBinding
-    failure: BaseException | None = None
+    def __init__(
+        self,
+        deployment: Deployment,
+        bodies: BodyTable,
+        store: SqliteStore,
+        manifests: ManifestCache,
+    ) -> None:
+        self.bodies = bodies
+        self.failure: BaseException | None = None
+        self._deployment = deployment
+        self._store = store
+        self._manifests = manifests
+        self._assets: AssetBinding | None = None
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """The guest's `assets.fetch`, for this request's project only."""
-        return self.assets.fetch(request)
+        if self._assets is None:
+            self._assets = self._binding()
+        return self._assets.fetch(request)
+
+    def _binding(self) -> AssetBinding:
+        """The asset binding of this request's deployment."""
+        assets = self._manifests.get(self._deployment)
+        project_id = self._deployment.project_id
+        return AssetBinding(project_id, assets.manifest, assets.options, self._store, self.bodies)
 
 
 class GuestDispatch:
@@ -39,31 +57,29 @@ class GuestDispatch:
 
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._deployments = ActiveDeployments(services.store)
         self._manifests = ManifestCache(services.store)
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
-        """Look up the active deployment, run the worker, send its answer."""
+        """Look up the active deployment, run the worker in a lent instance, send its answer."""
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
         with services.store.snapshot():
-            deployment = active_deployment(services.store, project_id)
+            deployment = self._deployments.get(project_id)
             if deployment is None:
                 raise ProjectNotFound(project_id)
             worker = self._worker(deployment.worker_sha256, project_id)
-            bodies = BodyTable(settings.max_response_mb * MIB)
-            assets = self._manifests.get(deployment)
-            binding = AssetBinding(
-                project_id, assets.manifest, assets.options, services.store, bodies
-            )
-            host = req.env["wasmhost.host"]
-            wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
-            output = GuestOutput(project_id, settings.max_output_kb * 1024)
-            try:
-                answer = services.sandbox.fetch(
-                    worker, ProjectRequest(bodies, binding), output, wit_request
-                )
-            finally:
-                output.flush()
+            key = None if deployment.strict_isolation else PoolKey(project_id, deployment.id)
+            with services.sandbox.lease(worker, key) as guest:
+                bodies = BodyTable(settings.max_response_mb * MIB, guest.first_handle)
+                host = req.env["wasmhost.host"]
+                wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
+                output = GuestOutput(project_id, settings.max_output_kb * 1024)
+                scope = ProjectRequest(deployment, bodies, services.store, self._manifests)
+                try:
+                    answer = guest.fetch(scope, output, wit_request)
+                finally:
+                    output.flush()
             write_response(req, resp, answer, bodies, site=host.partition(":")[0])
 
     def _worker(self, sha256: str, project_id: str) -> CompiledWorker:

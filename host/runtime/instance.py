@@ -1,0 +1,119 @@
+"""One instance of a worker in its own Store, serving one request at a time.
+
+An instance may serve many requests of its project in turn (a warm instance). What belongs to a
+request is handed to each call and taken back after it: the deadline is reset, the guest's
+stdout/stderr go to that request's capture, host functions act for that request's scope, and
+the request's body table numbers its handles after the previous request's. What stays is the
+guest's own memory: module-level state carries over, as it does on Workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasmtime import Engine, Store, Trap, WasiConfig, WasmtimeError
+from wasmtime.component import Func, Linker
+
+from host.runtime.engine import deadline_ticks
+from host.runtime.limits import Limits
+from host.runtime.linker import RequestScope, bound_to
+from host.runtime.loader import CompiledWorker
+from host.runtime.output import GuestOutput
+
+# Body handles are u32 in the world; retire an instance well before its numbers run out.
+LAST_HANDLE = 2**31
+
+
+class OutputRoute:
+    """Sends an instance's stdout/stderr to the output of the request it is serving."""
+
+    def __init__(self) -> None:
+        self.target: GuestOutput | None = None
+
+    def writer(self, stream: str) -> Any:
+        """The callback WASI calls with each write to `stream`."""
+
+        def write(data: bytes) -> int:
+            return len(data) if self.target is None else self.target.write(stream, data)
+
+        return write
+
+
+class Instance:
+    """A worker instantiated (on its first call) in a Store with the sandbox's limits."""
+
+    def __init__(self, engine: Engine, linker: Linker, limits: Limits, worker: CompiledWorker):
+        self.worker = worker
+        self.served = 0
+        self.next_handle = 1
+        self.broken = False
+        self._linker = linker
+        self._limits = limits
+        self._route = OutputRoute()
+        self._store = _sandboxed_store(engine, limits, self._route)
+        self._fetch: Func | None = None
+
+    @property
+    def reusable(self) -> bool:
+        """Whether another request may use this instance (it never trapped, nor ran out)."""
+        return (
+            not self.broken
+            and self.served < self._limits.max_requests
+            and self.next_handle < LAST_HANDLE
+        )
+
+    def call(self, scope: RequestScope, output: GuestOutput, request: Any) -> Any:
+        """Run the guest's `fetch(request)` for one request; a trap marks the instance broken."""
+        store = self._store
+        store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
+        self._route.target = output
+        self.served += 1
+        try:
+            with bound_to(scope):
+                fetch = self._fetch or self._instantiate()
+                result = fetch(store, request)
+                fetch.post_return(store)
+        except (Trap, WasmtimeError):
+            self.broken = True
+            raise
+        finally:
+            self._route.target = None
+        return result
+
+    def start(self, scope: RequestScope, output: GuestOutput) -> None:
+        """Instantiate now (within the deadline), without calling the guest."""
+        self._store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
+        self._route.target = output
+        try:
+            with bound_to(scope):
+                self._instantiate()
+        except (Trap, WasmtimeError):
+            self.broken = True
+            raise
+        finally:
+            self._route.target = None
+
+    def _instantiate(self) -> Func:
+        """Instantiate the component and find its `fetch` (once per instance)."""
+        instance = self._linker.instantiate(self._store, self.worker.component)
+        fetch = instance.get_func(self._store, self.worker.fetch_index)
+        assert fetch is not None
+        self._fetch = fetch
+        return fetch
+
+
+def _sandboxed_store(engine: Engine, limits: Limits, route: OutputRoute) -> Store:
+    """A Store with the limits set before anything runs, and WASI granting nothing."""
+    store = Store(engine)
+    store.set_limits(
+        memory_size=limits.memory_bytes,
+        memories=limits.memories,
+        tables=limits.tables,
+        table_elements=limits.table_elements,
+        instances=limits.instances,
+    )
+    wasi = WasiConfig()
+    wasi.stdout_custom = route.writer("stdout")
+    wasi.stderr_custom = route.writer("stderr")
+    store.set_wasi(wasi)
+    return store

@@ -1,0 +1,133 @@
+"""Warm instances: ready instances kept per project, least recently used dropped first.
+
+A request borrows an instance of its project's current deployment (`take`) and hands it back
+when done (`give`); the caller gives back only instances that may be reused. Bounds: instances
+per project, instances in all, and the process's memory (resident set size): while it is above
+the budget, the least recently used instances are dropped. A project whose deployment changed
+loses every instance of the old one at its next request.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from host.runtime.instance import Instance
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many warm instances to keep, and the memory above which to drop them."""
+
+    per_project: int = 8
+    total: int = 64
+    max_rss_bytes: int = 1024 * 1024 * 1024
+
+
+@dataclass
+class _ProjectInstances:
+    """The idle instances of one project's deployment, most recently used last."""
+
+    deployment_id: str
+    idle: list[Instance] = field(default_factory=list)
+
+
+class InstancePool:
+    """Idle instances by project, bounded per project, in all, and by process memory."""
+
+    def __init__(self, limits: PoolLimits) -> None:
+        self._limits = limits
+        self._projects: OrderedDict[str, _ProjectInstances] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+        self._statm: int | None = None
+
+    def take(self, project_id: str, deployment_id: str) -> Instance | None:
+        """An idle instance of this deployment, or None; drops those of an older deployment."""
+        stale: list[Instance] = []
+        with self._lock:
+            entry = self._projects.get(project_id)
+            if entry is not None and entry.deployment_id != deployment_id:
+                stale = self._remove_project(project_id)
+            elif entry is not None and entry.idle:
+                self._projects.move_to_end(project_id)
+                self._count -= 1
+                return entry.idle.pop()
+        del stale  # the old deployment's Stores are freed here, outside the lock
+        return None
+
+    def give(self, project_id: str, deployment_id: str, instance: Instance) -> None:
+        """Keep an idle instance for the project's next request, within the bounds."""
+        dropped: list[Instance] = []
+        with self._lock:
+            entry = self._projects.get(project_id)
+            if entry is None or entry.deployment_id != deployment_id:
+                dropped = self._remove_project(project_id)
+                entry = self._projects[project_id] = _ProjectInstances(deployment_id)
+            self._projects.move_to_end(project_id)
+            entry.idle.append(instance)
+            self._count += 1
+            if len(entry.idle) > self._limits.per_project:
+                dropped.append(entry.idle.pop(0))
+                self._count -= 1
+            while self._count > self._limits.total:
+                dropped.append(self._pop_least_recent())
+        del dropped  # the Stores are freed here, outside the lock
+        self._keep_within_memory()
+
+    def drop_project(self, project_id: str) -> int:
+        """Drop every idle instance of a project; returns how many there were."""
+        with self._lock:
+            dropped = self._remove_project(project_id)
+        return len(dropped)
+
+    def __len__(self) -> int:
+        """How many idle instances are kept."""
+        return self._count
+
+    def count(self, project_id: str) -> int:
+        """How many idle instances one project has."""
+        with self._lock:
+            entry = self._projects.get(project_id)
+            return 0 if entry is None else len(entry.idle)
+
+    def _remove_project(self, project_id: str) -> list[Instance]:
+        """Take a project's instances out (caller holds the lock)."""
+        entry = self._projects.pop(project_id, None)
+        if entry is None:
+            return []
+        self._count -= len(entry.idle)
+        return entry.idle
+
+    def _pop_least_recent(self) -> Instance:
+        """Take out the oldest instance of the least recently used project (lock held)."""
+        project_id, entry = next(iter(self._projects.items()))
+        instance = entry.idle.pop(0)
+        self._count -= 1
+        if not entry.idle:
+            del self._projects[project_id]
+        return instance
+
+    def _keep_within_memory(self) -> None:
+        """Drop least recently used instances while the process is over its memory budget."""
+        while self._rss() > self._limits.max_rss_bytes:
+            with self._lock:
+                if self._count == 0:
+                    return
+                dropped = self._pop_least_recent()
+            del dropped
+
+    def _rss(self) -> int:
+        """This process's resident set size in bytes (one read of /proc/self/statm)."""
+        if self._statm is None:
+            try:
+                self._statm = os.open("/proc/self/statm", os.O_RDONLY)
+            except OSError:
+                self._statm = -1
+        if self._statm < 0:
+            return 0
+        return int(os.pread(self._statm, 128, 0).split()[1]) * PAGE_SIZE
