@@ -43,6 +43,7 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._commits = 0  # batches committed through this store (this process)
         db = sqlite_utils.Database(self._connect())
         db.enable_wal()
         db[TABLE].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
@@ -83,6 +84,16 @@ class SqliteStore:
         )
         return [row[0] for row in rows]
 
+    def change_token(self) -> tuple[int, int]:
+        """A value that differs whenever anything committed since this thread last asked.
+
+        SQLite's `data_version` counts commits by other connections (other threads and
+        processes) as this thread's connection sees them; commits through this store are
+        counted here. Inside `snapshot()` it describes the snapshot's state.
+        """
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._commits
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads inside the block all see one committed state of the table."""
@@ -104,6 +115,7 @@ class SqliteStore:
         try:
             yield Writes(conn)
             conn.execute("COMMIT")
+            self._commits += 1
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
