@@ -28,6 +28,8 @@ TEMPLATE = r"""
     (memory (export "memory") 1)
     (table $t 1 funcref)
     (global $heap (mut i32) (i32.const 4096))
+    (global $count (mut i32) (i32.const 0))
+    (global $kept (mut i32) (i32.const 0))
     (func (export "realloc") (param i32 i32 i32 i32) (result i32)
       (local $p i32)
       (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
@@ -91,6 +93,24 @@ BAD_STATUS = """
       (i32.store16 (i32.const 64) (i32.const 42))
       i32.const 64"""
 """Answers status 42."""
+
+
+COUNT = """
+      (if (i32.eq (i32.load8_u (local.get $method)) (i32.const 0x50))
+        (then unreachable))
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))
+      (i32.store16 (i32.const 64) (i32.add (i32.const 200) (global.get $count)))
+      i32.const 64"""
+"""Answers 200 plus how many requests this instance has served; traps on POST."""
+
+KEEP_FIRST_BODY = """
+      (if (i32.eqz (global.get $kept)) (then (global.set $kept (local.get $p1))))
+      (i32.store16 (i32.const 64) (i32.const 200))
+      (i32.store (i32.const 72) (i32.const 0))
+      (i32.store8 (i32.const 76) (i32.const 2))
+      (i32.store (i32.const 80) (global.get $kept))
+      i32.const 64"""
+"""Keeps the first request's body handle in a global and answers every request with it."""
 
 
 def guest(body: str, interface: str = HANDLER) -> str:
