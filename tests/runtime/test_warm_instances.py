@@ -118,9 +118,9 @@ def test_pool_keeps_the_most_recently_used_within_its_bounds(
     serve(sandbox, counter, key=PoolKey("d", "1"))
     assert len(sandbox.pool) == 3
     assert sandbox.pool.count("a") == 0  # least recently used project went first
-    with sandbox.lease(counter, PoolKey("d", "1")), sandbox.lease(counter, PoolKey("d", "1")):
-        with sandbox.lease(counter, PoolKey("d", "1")):
-            pass  # three at once; only two stay
+    d = PoolKey("d", "1")
+    with sandbox.lease(counter, d), sandbox.lease(counter, d), sandbox.lease(counter, d):
+        pass  # three at once; only two stay
     assert sandbox.pool.count("d") == 2
 
 
