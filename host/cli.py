@@ -87,6 +87,11 @@ def serve(
 @click.option(
     "--not-found-handling", type=click.Choice(NOT_FOUND_HANDLING_MODES), help="Asset miss mode."
 )
+@click.option(
+    "--strict-isolation",
+    is_flag=True,
+    help="A fresh instance for every request (nothing carries over between requests; slower).",
+)
 def deploy(
     project: str,
     worker: Path,
@@ -96,6 +101,7 @@ def deploy(
     token: str | None,
     html_handling: str | None,
     not_found_handling: str | None,
+    strict_isolation: bool,
 ) -> None:
     """Deploy a worker and its files to a project, atomically."""
     options = {
@@ -110,15 +116,22 @@ def deploy(
         if url is not None:
             if db is not None:
                 raise click.UsageError("give either --db or --url, not both")
+            if strict_isolation:
+                options["strict_isolation"] = "true"
             _deploy_remote(url, token, project, worker, assets, options)
         else:
-            _deploy_local(db, project, worker, assets, options)
+            _deploy_local(db, project, worker, assets, options, strict_isolation)
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
 
 
 def _deploy_local(
-    db: Path | None, project: str, worker: Path, assets: Path | None, options: dict[str, str]
+    db: Path | None,
+    project: str,
+    worker: Path,
+    assets: Path | None,
+    options: dict[str, str],
+    strict_isolation: bool,
 ) -> None:
     """Validate and write the deployment straight into the database."""
     from host.deploy import bundle_limits
@@ -131,7 +144,7 @@ def _deploy_local(
     _say_reading(bundle)
     services = Services.create(settings)
     try:
-        deployment = run_deploy(services, project, bundle, options)
+        deployment = run_deploy(services, project, bundle, options, strict_isolation)
     finally:
         services.close()
     click.echo(

@@ -73,7 +73,8 @@ class Deployments(Authorized):
             raise RequestTooLarge(f"upload larger than {limit} bytes (max_upload_mb)")
         bundle = unpack(data, bundle_limits(settings))
         options = {name: str(req.params[name]) for name in OPTION_PARAMS if name in req.params}
-        deployment = deploy(self._services, project_id, bundle, options)
+        strict = req.get_param_as_bool("strict_isolation", default=False) or False
+        deployment = deploy(self._services, project_id, bundle, options, strict)
         resp.status = falcon.HTTP_201
         resp.media = describe(deployment) | {"files": len(bundle.files)}
 
