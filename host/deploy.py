@@ -54,6 +54,7 @@ def deploy(
         variants=assets.variants if assets else None,
         strict_isolation=strict_isolation,
     )
+    services.sandbox.pool.drop_project(project_id)
     log.info(
         "deployed %s version %d (%d files, worker %s)",
         project_id,
