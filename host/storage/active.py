@@ -1,10 +1,10 @@
 """Each project's active deployment, answered from memory while the database is unchanged.
 
 Every lookup first asks the store whether anything was committed since this thread last asked
-(`change_token`, no disk read); if so, every remembered row is forgotten. A row read before a
-commit can never be remembered after it: entries carry the generation they were read in, and
-forgetting starts a new one. Call `get` inside the request's `snapshot()`, so the answer belongs
-to the state the rest of the request reads.
+(`change_token`: no disk read); if so, the thread forgets the rows it remembered. Each thread
+remembers only rows it read itself, so a row it answers with always belongs to the state its
+current snapshot sees (a row another thread read could be newer or older than that). Call `get`
+inside the request's `snapshot()`, so the answer belongs to what the rest of the request reads.
 """
 
 from __future__ import annotations
@@ -16,39 +16,34 @@ from host.storage.deployments import Deployment, active_deployment
 from host.storage.kv import SqliteStore
 
 
+class _Remembered(threading.local):
+    """One thread's rows and the change token they were read under."""
+
+    def __init__(self) -> None:
+        self.token: tuple[int, int] | None = None
+        self.rows: OrderedDict[str, Deployment | None] = OrderedDict()
+
+
 class ActiveDeployments:
     """`get(project_id)`: the active deployment (None if never deployed), read once per change."""
 
-    def __init__(self, store: SqliteStore, capacity: int = 10_000) -> None:
+    def __init__(self, store: SqliteStore, capacity: int = 4096) -> None:
         self._store = store
         self._capacity = capacity
-        self._rows: OrderedDict[str, Deployment | None] = OrderedDict()
-        self._generation = 0
-        self._lock = threading.Lock()
-        self._seen = threading.local()
+        self._remembered = _Remembered()
 
     def get(self, project_id: str) -> Deployment | None:
         """The project's active deployment as of the current snapshot."""
-        self._forget_if_changed()
-        with self._lock:
-            generation = self._generation
-            if project_id in self._rows:
-                self._rows.move_to_end(project_id)
-                return self._rows[project_id]
-        found = active_deployment(self._store, project_id)
-        with self._lock:
-            if generation == self._generation:
-                self._rows[project_id] = found
-                while len(self._rows) > self._capacity:
-                    self._rows.popitem(last=False)
-        return found
-
-    def _forget_if_changed(self) -> None:
-        """Forget every row if the database changed since this thread last looked."""
+        remembered = self._remembered
         token = self._store.change_token()
-        if getattr(self._seen, "token", None) == token:
-            return
-        self._seen.token = token
-        with self._lock:
-            self._rows.clear()
-            self._generation += 1
+        if remembered.token != token:
+            remembered.token = token
+            remembered.rows.clear()
+        rows = remembered.rows
+        if project_id in rows:
+            rows.move_to_end(project_id)
+            return rows[project_id]
+        found = rows[project_id] = active_deployment(self._store, project_id)
+        if len(rows) > self._capacity:
+            rows.popitem(last=False)
+        return found
