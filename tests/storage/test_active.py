@@ -1,4 +1,4 @@
-"""Active deployments from memory: a new deploy is seen at once, and a snapshot sees only its own."""
+"""Active deployments from memory: new deploys seen at once, each snapshot sees its own."""
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
