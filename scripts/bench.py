@@ -1,0 +1,169 @@
+"""Benchmark wasmhost against a plain Falcon app on waitress serving the same bytes, same run.
+
+Usage: scripts/bench [--quick] [--json FILE] [--workers N] [--threads T]
+
+Builds the example guests (hello-py, hello-js), serves them with `wasmhost serve` on loopback,
+checks every answer, records it for the baseline (a Falcon app with the same processes and
+threads), and drives both with wrk at 16 connections. Prints one Markdown table with each
+target of issue 7 marked met or missed; --json FILE writes the same as JSON. Everything runs
+in a temporary folder that is removed at the end, and every process started is stopped, also
+on Ctrl-C. --quick runs 2 s per wrk run and one sample per one-shot scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from benchmark import answers, deploys, machine, report, restart, throughput
+from benchmark.examples import LANGUAGES, Example, prepare
+from benchmark.install import InstallError, ensure_wrk
+from benchmark.plan import Plan
+from benchmark.processes import Processes, Server, ServerError
+from benchmark.rows import Row, timed_row
+from benchmark.scaling import measure_scaling
+from benchmark.servers import start_baseline, start_wasmhost
+from benchmark.session import Session
+from benchmark.warm_projects import warm_rss_mib
+from benchmark.wasmhost import DeployFailed, Workspace, deploy
+from benchmark.wrk import WrkOutputError
+
+DEPLOY_TITLE = "first request after a deploy (compiled at deploy)"
+RESTART_TITLE = "first request after a restart"
+FILES_TITLE = "`wasmhost deploy` of 1,000 small files, worker already compiled"
+RSS_TITLE = "RSS of the server's processes, 50 projects warm"
+ORDER = (
+    "api-hello",
+    "small-asset",
+    "not-modified",
+    "asset-1mib",
+    "body-64kib",
+    "first-after-deploy",
+    "first-after-restart",
+    "deploy-1000-files",
+    "workers-2-vs-1",
+    "rss-50-projects",
+)
+
+
+def main() -> int:
+    """Run the bench, print the table, write the JSON; 1 when it could not measure."""
+    args = _arguments()
+    signal.signal(signal.SIGTERM, _interrupt)
+    plan = Plan.quick() if args.quick else Plan.full()
+    try:
+        ensure_wrk()
+        about = machine.describe()
+        settings = {
+            "--workers": args.workers,
+            "--threads": args.threads,
+            "wrk": f"-t2 -c16, {plan.wrk_seconds} s per run after {plan.warmup_seconds} s warm-up",
+            "one-shot samples": plan.repeats,
+        }
+        rows = run(plan, args.workers, args.threads)
+    except (InstallError, ServerError, DeployFailed, WrkOutputError, answers.WrongAnswer) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process it started is stopped", file=sys.stderr)
+        return 130
+    rows.sort(key=lambda row: (ORDER.index(row.key), LANGUAGES.index(row.example)))
+    print()
+    print(report.markdown(about, settings, rows))
+    if args.json is not None:
+        report.write_json(args.json, about, settings, rows)
+        print(f"\nbench: wrote {args.json}")
+    return 0
+
+
+def run(plan: Plan, workers: int, threads: int) -> list[Row]:
+    """Every scenario, in a temporary workspace, with every process stopped at the end."""
+    with tempfile.TemporaryDirectory(prefix="wasmhost-bench-") as folder, Processes() as processes:
+        session = Session(processes, Workspace(Path(folder)), plan, workers, threads)
+        _say("building the example guests (cached by scripts/build-guest)")
+        examples = [prepare(session.space, language) for language in LANGUAGES]
+        host = start_wasmhost(session)
+        first_deploy_ms = {
+            example.language: _deploy_example(session, host, example) for example in examples
+        }
+        recording = answers.record(host.port, examples)
+        answers_file = recording.write(session.space.root / "answers.json")
+        baseline = start_baseline(session, answers_file)
+        answers.check_same(baseline.port, examples, recording)
+        rows = throughput.measure_all(host.port, baseline.port, examples, recording, plan)
+        processes.stop(baseline)
+        for example in examples:
+            more, host = _one_shots(session, host, example, first_deploy_ms[example.language])
+            rows += more
+        processes.stop(host)
+        _say("--workers 2 against --workers 1")
+        rows += measure_scaling(session, examples, recording, answers_file)
+        for example in examples:
+            _say(f"{plan.warm_projects} projects of {example.project} warm")
+            rss = warm_rss_mib(session, example)
+            rows.append(timed_row("rss-50-projects", RSS_TITLE, example.language, "MiB", [rss]))
+        return rows
+
+
+def _deploy_example(session: Session, host: Server, example: Example) -> float:
+    """Deploy an example (its worker compiles now); the time of its first request."""
+    _say(f"deploying {example.project} (compiles the worker)")
+    deploy(session.space, example.project, example.worker, example.site)
+    return deploys.first_request_ms(host.port, example, example.project)
+
+
+def _one_shots(
+    session: Session, host: Server, example: Example, first_deploy_ms: float
+) -> tuple[list[Row], Server]:
+    """Deploy, deploy-1000-files and restart timings of one example; the host, restarted."""
+    _say(f"one-shot scenarios of {example.project}")
+    repeats, port = range(1, session.plan.repeats), host.port
+    after_deploy = [first_deploy_ms]
+    after_deploy += [
+        deploys.first_after_fresh_deploy(session.space, port, example, n) for n in repeats
+    ]
+    files = [
+        deploys.deploy_small_files(session.space, port, example, n)
+        for n in range(session.plan.repeats)
+    ]
+    after_restart = []
+    for _ in range(session.plan.repeats):
+        elapsed_ms, host = restart.first_after_restart(session, host, example)
+        after_restart.append(elapsed_ms)
+    language = example.language
+    rows = [
+        timed_row("first-after-deploy", DEPLOY_TITLE, language, "ms", after_deploy),
+        timed_row("first-after-restart", RESTART_TITLE, language, "ms", after_restart),
+        timed_row("deploy-1000-files", FILES_TITLE, language, "ms", files),
+    ]
+    return rows, host
+
+
+def _arguments() -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 s wrk runs, one sample each")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="[cores]")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker [8]")
+    return parser.parse_args()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> Any:
+    """SIGTERM stops the bench like Ctrl-C: every process it started is stopped."""
+    raise KeyboardInterrupt
+
+
+def _say(message: str) -> None:
+    """A progress line."""
+    print(f"bench: {message}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

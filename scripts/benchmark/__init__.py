@@ -1,0 +1,1 @@
+"""The parts of scripts/bench: wasmhost against a plain Falcon app in the same run."""

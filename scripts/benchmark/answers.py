@@ -1,0 +1,73 @@
+"""The host's answers, checked before anything is timed and recorded for the baseline."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import client
+from .examples import Example
+from .scenarios import SCENARIOS, Scenario
+
+
+class WrongAnswer(RuntimeError):
+    """The host did not answer a scenario as the example should: timing it would be a lie."""
+
+
+@dataclass
+class Recording:
+    """What the baseline must send back, and the ETags the 304 scenario revalidates."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    etags: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def request_headers(self, project: str, scenario: Scenario) -> dict[str, str]:
+        """The extra headers a scenario sends (If-None-Match for the 304 one)."""
+        if not scenario.revalidate:
+            return {}
+        return {"If-None-Match": self.etags[(project, scenario.target)]}
+
+    def write(self, path: Path) -> Path:
+        """Write the answers file the baseline app reads."""
+        path.write_text(json.dumps(self.entries))
+        return path
+
+
+def record(port: int, examples: list[Example]) -> Recording:
+    """Ask the host every scenario of every example, check each answer and keep it."""
+    recording = Recording()
+    for example in examples:
+        for scenario in SCENARIOS:
+            headers = recording.request_headers(example.project, scenario)
+            answer = client.get(port, example.project, scenario.target, headers)
+            problem = scenario.problem(answer, example.site)
+            if problem is not None:
+                raise WrongAnswer(f"{example.project} {scenario.target}: {problem}")
+            if not scenario.revalidate:
+                recording.entries.append(entry(example.project, scenario.target, answer))
+                if "etag" in answer.headers:
+                    recording.etags[(example.project, scenario.target)] = answer.headers["etag"]
+    return recording
+
+
+def entry(project: str, target: str, answer: client.Answer) -> dict[str, Any]:
+    """One answer in the baseline's file format."""
+    return {
+        "project": project,
+        "target": target,
+        "status": answer.status,
+        "headers": answer.headers,
+        "body_base64": base64.b64encode(answer.body).decode("ascii"),
+    }
+
+
+def check_same(port: int, examples: list[Example], recording: Recording) -> None:
+    """Check that the baseline on `port` answers every scenario as the host did."""
+    replayed = record(port, examples)
+    for host_entry, baseline_entry in zip(recording.entries, replayed.entries, strict=True):
+        if host_entry != baseline_entry:
+            where = f"{host_entry['project']} {host_entry['target']}"
+            raise WrongAnswer(f"the baseline does not answer {where} as the host does")

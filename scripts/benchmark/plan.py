@@ -1,0 +1,26 @@
+"""How long and how often to measure: the full run and --quick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Durations and repetitions of one bench run."""
+
+    wrk_seconds: int
+    warmup_seconds: int
+    repeats: int
+    warm_projects: int = 50
+    requests_per_warm_project: int = 4
+
+    @classmethod
+    def full(cls) -> Plan:
+        """About 10 s per wrk run and three samples of every one-shot scenario."""
+        return cls(wrk_seconds=10, warmup_seconds=2, repeats=3)
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """About 2 s per wrk run and one sample of every one-shot scenario."""
+        return cls(wrk_seconds=2, warmup_seconds=1, repeats=1)
