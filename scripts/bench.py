@@ -28,10 +28,11 @@ from benchmark.plan import Plan
 from benchmark.processes import Processes, Server, ServerError
 from benchmark.rows import Row, timed_row
 from benchmark.scaling import measure_scaling
+from benchmark.scenarios import SCENARIOS
 from benchmark.servers import start_baseline, start_wasmhost
 from benchmark.session import Session
 from benchmark.warm_projects import warm_rss_mib
-from benchmark.wasmhost import DeployFailed, Workspace, deploy
+from benchmark.wasmhost import CommandFailed, Workspace, deploy
 from benchmark.wrk import WrkOutputError
 
 DEPLOY_TITLE = "first request after a deploy (compiled at deploy)"
@@ -39,11 +40,7 @@ RESTART_TITLE = "first request after a restart"
 FILES_TITLE = "`wasmhost deploy` of 1,000 small files, worker already compiled"
 RSS_TITLE = "RSS of the server's processes, 50 projects warm"
 ORDER = (
-    "api-hello",
-    "small-asset",
-    "not-modified",
-    "asset-1mib",
-    "body-64kib",
+    *(scenario.key for scenario in SCENARIOS),
     "first-after-deploy",
     "first-after-restart",
     "deploy-1000-files",
@@ -63,22 +60,22 @@ def main() -> int:
         settings = {
             "--workers": args.workers,
             "--threads": args.threads,
-            "wrk": f"-t2 -c16, {plan.wrk_seconds} s per run after {plan.warmup_seconds} s warm-up",
+            "wrk": f"-t2 -c16, {plan.wrk_seconds} s per run"
+            f" (wasmhost warmed up for {plan.warmup_seconds} s first)",
             "one-shot samples": plan.repeats,
         }
         rows = run(plan, args.workers, args.threads)
-    except (InstallError, ServerError, DeployFailed, WrkOutputError, answers.WrongAnswer) as error:
+    except (InstallError, ServerError, CommandFailed, WrkOutputError, answers.WrongAnswer) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("bench: interrupted; every process it started is stopped", file=sys.stderr)
         return 130
     rows.sort(key=lambda row: (ORDER.index(row.key), LANGUAGES.index(row.example)))
-    print()
     print(report.markdown(about, settings, rows))
     if args.json is not None:
         report.write_json(args.json, about, settings, rows)
-        print(f"\nbench: wrote {args.json}")
+        _say(f"wrote {args.json}")
     return 0
 
 
@@ -89,26 +86,30 @@ def run(plan: Plan, workers: int, threads: int) -> list[Row]:
         _say("building the example guests (cached by scripts/build-guest)")
         examples = [prepare(session.space, language) for language in LANGUAGES]
         host = start_wasmhost(session)
-        first_deploy_ms = {
+        first_ms = {
             example.language: _deploy_example(session, host, example) for example in examples
         }
-        recording = answers.record(host.port, examples)
-        answers_file = recording.write(session.space.root / "answers.json")
-        baseline = start_baseline(session, answers_file)
-        answers.check_same(baseline.port, examples, recording)
-        rows = throughput.measure_all(host.port, baseline.port, examples, recording, plan)
-        processes.stop(baseline)
+        recording, rows = _against_baseline(session, host, examples)
         for example in examples:
-            more, host = _one_shots(session, host, example, first_deploy_ms[example.language])
+            more, host = _one_shots(session, host, example, first_ms[example.language])
             rows += more
         processes.stop(host)
         _say("--workers 2 against --workers 1")
-        rows += measure_scaling(session, examples, recording, answers_file)
-        for example in examples:
-            _say(f"{plan.warm_projects} projects of {example.project} warm")
-            rss = warm_rss_mib(session, example)
-            rows.append(timed_row("rss-50-projects", RSS_TITLE, example.language, "MiB", [rss]))
-        return rows
+        rows += measure_scaling(session, examples, recording)
+        return rows + [_warm_rss_row(session, example) for example in examples]
+
+
+def _against_baseline(
+    session: Session, host: Server, examples: list[Example]
+) -> tuple[answers.Recording, list[Row]]:
+    """Check and record the host's answers, start the baseline on them, run every scenario."""
+    recording = answers.record(host.port, examples)
+    recording.write(session.space.answers)
+    baseline = start_baseline(session)
+    answers.check_same(baseline.port, examples, recording)
+    rows = throughput.measure_all(host.port, baseline.port, examples, recording, session.plan)
+    session.processes.stop(baseline)
+    return recording, rows
 
 
 def _deploy_example(session: Session, host: Server, example: Example) -> float:
@@ -145,6 +146,13 @@ def _one_shots(
     return rows, host
 
 
+def _warm_rss_row(session: Session, example: Example) -> Row:
+    """The RSS row of one example."""
+    _say(f"{session.plan.warm_projects} projects of {example.project} warm")
+    rss = warm_rss_mib(session, example)
+    return timed_row("rss-50-projects", RSS_TITLE, example.language, "MiB", [rss])
+
+
 def _arguments() -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -162,7 +170,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> Any:
 
 def _say(message: str) -> None:
     """A progress line."""
-    print(f"bench: {message}", flush=True)
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

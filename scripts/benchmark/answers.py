@@ -30,10 +30,9 @@ class Recording:
             return {}
         return {"If-None-Match": self.etags[(project, scenario.target)]}
 
-    def write(self, path: Path) -> Path:
+    def write(self, path: Path) -> None:
         """Write the answers file the baseline app reads."""
         path.write_text(json.dumps(self.entries))
-        return path
 
 
 def record(port: int, examples: list[Example]) -> Recording:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 APT_TIMEOUT_SECONDS = 600
 
@@ -21,7 +22,7 @@ def ensure_wrk() -> str:
     if shutil.which("apt-get") is None:
         raise InstallError("wrk is not installed and there is no apt-get: install wrk yourself")
     prefix = _privilege_prefix()
-    print("bench: installing wrk (apt-get update; apt-get install -y wrk)", flush=True)
+    print("bench: installing wrk (apt-get update; apt-get install -y wrk)", file=sys.stderr)
     for step in (["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
         _run_apt([*prefix, *step])
     found = shutil.which("wrk")

@@ -20,6 +20,7 @@ def describe() -> dict[str, str]:
         "CPU": _cpu_model(),
         "Python": platform.python_version(),
         "wasmtime": importlib.metadata.version("wasmtime"),
+        "wrk": _wrk_version(),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "load average at start": f"{load:.2f}",
@@ -35,6 +36,16 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def _wrk_version() -> str:
+    """wrk's version, from the first line of `wrk -v`."""
+    try:
+        result = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    words = (result.stdout + result.stderr).split()
+    return words[1] if len(words) > 1 and words[0] == "wrk" else "unknown"
 
 
 def _commit() -> str:

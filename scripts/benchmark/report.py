@@ -41,7 +41,7 @@ def write_json(
             for row in rows
         ],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def _line(row: Row) -> str:
@@ -85,10 +85,12 @@ def _amount(value: float, unit: str) -> str:
 
 
 def _ms(value: float | None) -> str:
-    """Milliseconds with three significant digits (0.84, 23.1, 215)."""
+    """Milliseconds to about three digits: 0.84, 3.00, 23.1, 215, 1,020."""
     if value is None:
         return "—"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
 def _ratio(value: float | None) -> str:

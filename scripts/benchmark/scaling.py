@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .answers import Recording
 from .examples import Example
 from .processes import Server
@@ -19,15 +17,13 @@ WORKER_COUNTS = (1, 2)
 Runs = dict[tuple[str, str, int], WrkResult]
 
 
-def measure_scaling(
-    session: Session, examples: list[Example], recording: Recording, answers: Path
-) -> list[Row]:
+def measure_scaling(session: Session, examples: list[Example], recording: Recording) -> list[Row]:
     """One row per example: req/s with 2 workers over req/s with 1, baseline's alongside."""
     runs: Runs = {}
     for workers in WORKER_COUNTS:
         host = start_wasmhost(session, workers)
         _drive_examples(session, host, "wasmhost", workers, examples, recording, runs)
-        baseline = start_baseline(session, answers, workers)
+        baseline = start_baseline(session, workers)
         _drive_examples(session, baseline, "baseline", workers, examples, recording, runs)
     return [_row(example.language, runs) for example in examples]
 

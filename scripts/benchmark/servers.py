@@ -24,12 +24,12 @@ def start_wasmhost(session: Session, workers: int | None = None) -> Server:
     return session.processes.start(f"wasmhost --workers {workers}", argv, space.env(), log)
 
 
-def start_baseline(session: Session, answers: Path, workers: int | None = None) -> Server:
+def start_baseline(session: Session, workers: int | None = None) -> Server:
     """Start the baseline app on the recorded answers, with the same workers and threads."""
     workers = workers or session.workers
     space = session.space
     space.logs.mkdir(exist_ok=True)
-    argv = [sys.executable, str(BASELINE_APP), str(answers)]
+    argv = [sys.executable, str(BASELINE_APP), str(space.answers)]
     argv += ["--workers", str(workers), "--threads", str(session.threads)]
     log = space.logs / f"baseline-{workers}w.log"
     return session.processes.start(f"baseline --workers {workers}", argv, space.env(), log)

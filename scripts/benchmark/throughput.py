@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from . import client, wrk
 from .answers import Recording
 from .examples import Example
@@ -20,7 +22,10 @@ def measure_all(
             host = drive(host_port, example.project, scenario, recording, plan, warm_up=True)
             base = drive(baseline_port, example.project, scenario, recording, plan)
             rows.append(throughput_row(scenario.key, scenario.title, example.language, host, base))
-            print(f"bench: {example.project} {scenario.key}: {_summary(host, base)}", flush=True)
+            summary = _summary(host, base)
+            print(
+                f"bench: {example.project} {scenario.key}: {summary}", file=sys.stderr, flush=True
+            )
     return rows
 
 

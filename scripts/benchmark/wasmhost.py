@@ -14,8 +14,8 @@ DEPLOY_TIMEOUT_SECONDS = 600
 BUILD_TIMEOUT_SECONDS = 1800
 
 
-class DeployFailed(RuntimeError):
-    """`wasmhost deploy` refused or failed."""
+class CommandFailed(RuntimeError):
+    """A guest build or a `wasmhost deploy` failed."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class Workspace:
     def compiled(self) -> Path:
         """The host's compiled-component cache."""
         return self.root / "compiled"
+
+    @property
+    def answers(self) -> Path:
+        """The host's recorded answers, which the baseline repeats."""
+        return self.root / "answers.json"
 
     @property
     def logs(self) -> Path:
@@ -58,7 +63,7 @@ def build_guest(source: Path, out: Path) -> Path:
         check=False,
     )
     if result.returncode != 0:
-        raise DeployFailed(f"building {source} failed:\n{result.stdout}{result.stderr}")
+        raise CommandFailed(f"building {source} failed:\n{result.stdout}{result.stderr}")
     return out
 
 
@@ -80,5 +85,5 @@ def deploy(space: Workspace, project: str, worker: Path, assets: Path | None) ->
     )
     elapsed_ms = (time.perf_counter() - started) * 1000
     if result.returncode != 0:
-        raise DeployFailed(f"deploying {project} failed:\n{result.stdout}{result.stderr}")
+        raise CommandFailed(f"deploying {project} failed:\n{result.stdout}{result.stderr}")
     return elapsed_ms

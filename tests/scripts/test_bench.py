@@ -105,7 +105,7 @@ def test_a_run_with_failed_answers_meets_no_target() -> None:
 def test_one_shot_rows_keep_every_sample_and_show_the_median() -> None:
     row = timed_row("first-after-restart", "restart", "py", "ms", [90.0, 20.0, 30.0])
     assert (row.value, row.samples) == (30.0, [90.0, 20.0, 30.0])
-    assert "30 ms (median of 3)" in markdown(MACHINE, SETTINGS, [row])
+    assert "30.0 ms (median of 3)" in markdown(MACHINE, SETTINGS, [row])
 
 
 def test_the_table_marks_targets_met_and_missed() -> None:
@@ -151,7 +151,8 @@ def test_the_baseline_repeats_recorded_answers_and_revalidates(tmp_path: Path) -
     recording = Recording()
     page = Answer(200, {"content-type": "text/html", "etag": '"abc"'}, b"<!doctype html>")
     recording.entries.append(entry("hello-py", "/", page))
-    client = testing.TestClient(create_app(recording.write(tmp_path / "answers.json")))
+    recording.write(tmp_path / "answers.json")
+    client = testing.TestClient(create_app(tmp_path / "answers.json"))
     host = {"Host": "hello-py.localhost:8080"}
 
     fresh = client.simulate_get("/", headers=host)
