@@ -21,8 +21,18 @@ from tests.guests.conftest import make_guest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "guests" / "sdk" / "python"))
 
-from workers import Env, Headers, HostBody, Request, Response, body, driver, host  # noqa: E402
+from workers import (  # noqa: E402
+    Env,
+    Headers,
+    HostBody,
+    Request,
+    RequestEndedError,
+    Response,
+    body,
+    driver,
+)
 from workers._bridge import Bridge  # noqa: E402
+from workers.scope import RequestScope  # noqa: E402
 
 
 def run(awaitable: Any) -> Any:
@@ -126,11 +136,8 @@ def assets(bodies: FakeBodies) -> FakeAssets:
 
 
 @pytest.fixture
-def bridge(bodies: FakeBodies, assets: FakeAssets) -> Iterator[Bridge]:
-    installed = Bridge(WIT_TYPES, bodies, assets)
-    host.install(installed)
-    yield installed
-    host.install(None)
+def bridge(bodies: FakeBodies, assets: FakeAssets) -> Bridge:
+    return Bridge(WIT_TYPES, bodies, assets)
 
 
 def serve(bridge: Bridge, fetch: Any, url: str = "http://demo.localhost/", **kw: Any) -> Any:
@@ -422,18 +429,12 @@ def test_driver_propagates_exceptions() -> None:
 # ---------------------------------------------------------------- host bodies
 
 
-def test_host_bodies_need_a_host() -> None:
-    host.install(None)
-    with pytest.raises(RuntimeError, match="inside a wasmhost guest"):
-        HostBody(1).read()
-
-
 def test_host_body_is_read_in_chunks_once(
     bridge: Bridge, bodies: FakeBodies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(body, "READ_CHUNK", 4)
     handle = bodies.add(b"0123456789")
-    response = Response(HostBody(handle))
+    response = Response(HostBody(handle, RequestScope(bridge)))
     assert run(response.bytes()) == b"0123456789"
     assert run(response.text()) == "0123456789"
     reads = [call for call in bodies.calls if call[0] == "read"]
@@ -446,12 +447,12 @@ def test_host_body_of_unknown_size_is_read_until_empty(
     monkeypatch.setattr(body, "READ_CHUNK", 4)
     bodies.known_size = False
     handle = bodies.add(b"abcdef")
-    assert HostBody(handle).read() == b"abcdef"
+    assert HostBody(handle, RequestScope(bridge)).read() == b"abcdef"
     assert bodies.calls[-1] == ("read", handle, 6, 4)
 
 
 def test_empty_host_body_is_not_read(bridge: Bridge, bodies: FakeBodies) -> None:
-    assert HostBody(bodies.add(b"")).read() == b""
+    assert HostBody(bodies.add(b""), RequestScope(bridge)).read() == b""
     assert [call[0] for call in bodies.calls] == ["size"]
 
 
@@ -584,6 +585,128 @@ def test_large_bodies_go_to_the_host_in_chunks(
     assert bodies.table[result.body.value] == b"abcdefghijkl"
     assert [c[0] for c in bodies.calls] == ["create", "append", "append", "append"]
     assert serve(bridge, lambda r, e: Response(b"12345678")).body == Body_Bytes(b"12345678")
+
+
+# ---------------------------------------------------------------- bodies belong to their request
+# One instance serves many requests in turn (module state persists); a host body does not.
+
+
+def keep_request(bridge: Bridge, bodies: FakeBodies, data: bytes = b"posted") -> Request:
+    """Serve a POST whose worker keeps its request (host body and all), as module state would."""
+    kept: list[Request] = []
+
+    async def fetch(request: Request, env: Env) -> Response:
+        kept.append(request)
+        return Response("kept")
+
+    serve(bridge, fetch, method="POST", body=Body_Host(bodies.add(data)))
+    return kept[0]
+
+
+def test_a_body_kept_from_an_earlier_request_cannot_be_read(
+    bridge: Bridge, bodies: FakeBodies
+) -> None:
+    kept = keep_request(bridge, bodies)
+    caught: list[RequestEndedError] = []
+
+    async def fetch(request: Request, env: Env) -> Response:
+        try:
+            await kept.text()
+        except RequestEndedError as error:
+            caught.append(error)
+        with pytest.raises(RequestEndedError):
+            kept.body.size()  # type: ignore[union-attr]
+        return Response("read it")
+
+    calls_before = list(bodies.calls)
+    assert serve(bridge, fetch).body == Body_Bytes(b"read it")
+    assert bodies.calls == calls_before  # the host was never asked
+    assert isinstance(caught[0], RuntimeError)
+    message = str(caught[0])
+    assert message.startswith("this body belongs to an earlier request, which has ended")
+    assert "await response.bytes()" in message
+
+
+def test_a_body_kept_from_an_earlier_request_cannot_be_sent_again(
+    bridge: Bridge, bodies: FakeBodies
+) -> None:
+    kept = keep_request(bridge, bodies)
+
+    async def replay(request: Request, env: Env) -> Response:
+        return Response(kept.body)
+
+    async def forward(request: Request, env: Env) -> Response:
+        return await env.ASSETS.fetch(Request("/upload", method="POST", body=kept.body))
+
+    for fetch in (replay, forward):
+        with pytest.raises(RequestEndedError, match="earlier request"):
+            serve(bridge, fetch)
+
+
+def test_bytes_read_during_their_request_stay_usable(bridge: Bridge, bodies: FakeBodies) -> None:
+    kept: list[Response] = []
+
+    async def first(request: Request, env: Env) -> Response:
+        asset = await env.ASSETS.fetch("/page.html")
+        await asset.bytes()
+        kept.append(asset)
+        return asset
+
+    assert isinstance(serve(bridge, first).body, Body_Host)
+    calls_before = list(bodies.calls)
+
+    async def later(request: Request, env: Env) -> Response:
+        return Response(await kept[0].text())
+
+    assert serve(bridge, later).body == Body_Bytes(b"<h1>asset</h1>")
+    assert bodies.calls == calls_before
+
+
+def test_an_asset_kept_from_an_earlier_request_cannot_be_returned(bridge: Bridge) -> None:
+    kept: list[Response] = []
+
+    async def first(request: Request, env: Env) -> Response:
+        kept.append(await env.ASSETS.fetch("/page.html"))
+        return Response("fetched")
+
+    serve(bridge, first)
+    with pytest.raises(RequestEndedError, match="keep the bytes instead"):
+        serve(bridge, lambda request, env: kept[0])
+
+
+def test_env_kept_from_an_earlier_request_is_refused(bridge: Bridge, assets: FakeAssets) -> None:
+    kept: list[Env] = []
+
+    def first(request: Request, env: Env) -> Response:
+        kept.append(env)
+        return Response()
+
+    async def later(request: Request, env: Env) -> Response:
+        return await kept[0].ASSETS.fetch("/page.html")
+
+    serve(bridge, first)
+    with pytest.raises(RequestEndedError, match=r"env\.ASSETS belongs to an earlier request"):
+        serve(bridge, later)
+    assert assets.seen == []
+
+
+def test_a_failed_request_ends_too(bridge: Bridge, bodies: FakeBodies) -> None:
+    kept: list[Request] = []
+
+    async def failing(request: Request, env: Env) -> Response:
+        kept.append(request)
+        raise ValueError("failed")
+
+    with pytest.raises(ValueError):
+        serve(bridge, failing, method="POST", body=Body_Host(bodies.add(b"x")))
+    with pytest.raises(RequestEndedError):
+        serve(bridge, lambda request, env: Response(kept[0].body))
+
+
+def test_host_bodies_are_equal_only_within_their_request(bridge: Bridge) -> None:
+    first, second = RequestScope(bridge), RequestScope(bridge)
+    assert HostBody(7, first) == HostBody(7, first)
+    assert HostBody(7, first) != HostBody(7, second)
 
 
 # ---------------------------------------------------------------- build script helpers

@@ -19,7 +19,6 @@ import encodings.utf_8_sig
 import worker
 from wit_world import exports
 from wit_world.imports import assets, bodies, types
-from workers import host
 from workers._bridge import Bridge
 
 _BUNDLED_CODECS = (
@@ -34,7 +33,6 @@ if not callable(getattr(worker, "fetch", None)):
     raise RuntimeError("worker.py must define `async def fetch(request, env)`")
 
 _bridge = Bridge(types, bodies, assets)
-host.install(_bridge)
 
 
 class Handler(exports.Handler):

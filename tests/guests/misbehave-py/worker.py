@@ -5,7 +5,11 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from workers import Headers, Request, Response
+from workers import Headers, Request, RequestEndedError, Response
+
+# Module-level state: a warm instance keeps it between the requests it serves.
+served_count = 0
+kept_request = None
 
 
 async def fetch(request, env):
@@ -95,7 +99,48 @@ async def inject(request, env, query):
     return Response(text.upper(), status=asset.status, headers={"x-length": str(len(text))})
 
 
+async def output(request, env, query):
+    """Prints `text` once to stdout and once to stderr (output capture per request)."""
+    text = query.get("text", [""])[0]
+    print(text)
+    print(text, file=sys.stderr)
+    return Response("printed")
+
+
+async def state_count(request, env, query):
+    """Counts the requests this instance served here: module state persists between them."""
+    global served_count
+    served_count += 1
+    return Response(str(served_count))
+
+
+async def state_keep(request, env, query):
+    """Keeps the request (its body still in the host) in module state for a later request."""
+    global kept_request
+    kept_request = request
+    return Response("kept")
+
+
+async def state_replay(request, env, query):
+    """Sends back the kept request's body: the SDK refuses, as it belongs to an ended request."""
+    return Response(kept_request.body)
+
+
+async def state_replay_read(request, env, query):
+    """Reads the kept request's body; answers 409 with the SDK's refusal."""
+    try:
+        text = await kept_request.text()
+    except RequestEndedError as error:
+        return Response(str(error), status=409)
+    return Response(text)
+
+
 ROUTES = {
+    "/output": output,
+    "/state/count": state_count,
+    "/state/keep": state_keep,
+    "/state/replay": state_replay,
+    "/state/replay-read": state_replay_read,
     "/inject": inject,
     "/headers": headers,
     "/sandbox": sandbox,

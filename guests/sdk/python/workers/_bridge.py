@@ -2,6 +2,10 @@
 
 The bindings (`types`, `bodies`, `assets` from `wit_world.imports`) are passed in by the
 guest glue, so this module imports nothing generated and can be tested with fakes.
+
+Every request gets a RequestScope, ended when its answer is converted: the host bodies that
+came with it (the request's, the assets') belong to it, so a warm instance's module state
+cannot carry one into a later request's answer.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from .env import Assets, Env
 from .headers import Headers
 from .request import Request
 from .response import Response
+from .scope import RequestScope
 
 INLINE_LIMIT = 1024 * 1024
 WRITE_CHUNK = 256 * 1024
@@ -46,14 +51,22 @@ class Bridge:
         """Append bytes to a host body."""
         self._bodies.append(handle, chunk)
 
-    def assets_fetch(self, request: Request) -> Response:
-        """Call the asset binding."""
-        return self.response_from_wit(self._assets.fetch(self.request_to_wit(request)))
+    def assets_fetch(self, request: Request, scope: RequestScope) -> Response:
+        """Call the asset binding; the response's body belongs to `scope`'s request."""
+        return self.response_from_wit(self._assets.fetch(self.request_to_wit(request)), scope)
 
     def serve(self, fetch: Callable[..., Any], wit_request: Any) -> Any:
         """Run the worker's `fetch` on a WIT request and return the WIT response."""
-        request = self.request_from_wit(wit_request)
-        result = driver.run(fetch(request, Env(Assets(request.url))))
+        scope = RequestScope(self)
+        try:
+            return self._answer(fetch, wit_request, scope)
+        finally:
+            scope.end()
+
+    def _answer(self, fetch: Callable[..., Any], wit_request: Any, scope: RequestScope) -> Any:
+        """The WIT response of the worker's `fetch` for the request of `scope`."""
+        request = self.request_from_wit(wit_request, scope)
+        result = driver.run(fetch(request, Env(Assets(request.url, scope))))
         if not isinstance(result, Response):
             raise TypeError(
                 f"fetch() must return a workers.Response, not {type(result).__name__}; "
@@ -61,19 +74,22 @@ class Bridge:
             )
         return self.response_to_wit(result)
 
-    def body_from_wit(self, body: Any) -> Body:
-        """WIT body -> None, bytes or HostBody."""
+    def body_from_wit(self, body: Any, scope: RequestScope) -> Body:
+        """WIT body -> None, bytes or a HostBody of `scope`'s request."""
         if isinstance(body, self._types.Body_Host):
-            return HostBody(body.value)
+            return HostBody(body.value, scope)
         if isinstance(body, self._types.Body_Bytes):
             return bytes(body.value)
         return None
 
     def body_to_wit(self, body: Body) -> Any:
-        """None, bytes or HostBody -> WIT body; large bytes go to a new host body in chunks."""
+        """None, bytes or HostBody -> WIT body; large bytes go to a new host body in chunks.
+
+        A HostBody of a request that has ended raises RequestEndedError.
+        """
         t = self._types
         if isinstance(body, HostBody):
-            return t.Body_Host(body.handle)
+            return t.Body_Host(body.live_handle())
         if not body:
             return t.Body_Empty()
         if len(body) > INLINE_LIMIT:
@@ -88,10 +104,11 @@ class Bridge:
             self.body_append(handle, bytes(view[start : start + WRITE_CHUNK]))
         return handle
 
-    def request_from_wit(self, req: Any) -> Request:
-        """WIT request -> Request (trusted: the host checked it)."""
+    def request_from_wit(self, req: Any, scope: RequestScope) -> Request:
+        """WIT request -> Request of `scope`'s request (trusted: the host checked it)."""
         headers = Headers._trusted(req.headers)
-        return Request._trusted(req.method, req.url, headers, self.body_from_wit(req.body))
+        body = self.body_from_wit(req.body, scope)
+        return Request._trusted(req.method, req.url, headers, body)
 
     def request_to_wit(self, request: Request) -> Any:
         """Request -> WIT request."""
@@ -102,10 +119,10 @@ class Bridge:
             body=self.body_to_wit(request.body),
         )
 
-    def response_from_wit(self, resp: Any) -> Response:
-        """WIT response -> Response."""
+    def response_from_wit(self, resp: Any, scope: RequestScope) -> Response:
+        """WIT response -> Response whose body belongs to `scope`'s request."""
         headers = Headers._trusted(resp.headers)
-        return Response._trusted(resp.status, headers, self.body_from_wit(resp.body))
+        return Response._trusted(resp.status, headers, self.body_from_wit(resp.body, scope))
 
     def response_to_wit(self, response: Response) -> Any:
         """Response -> WIT response."""

@@ -3,33 +3,51 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from . import host
+if TYPE_CHECKING:
+    from .host import Host
+    from .scope import RequestScope
 
 READ_CHUNK = 256 * 1024
 TEXT_PLAIN = "text/plain;charset=UTF-8"
+KEEP_THE_BYTES = (
+    "a body that stays in the host (the incoming request's, an asset's) lives only as long as "
+    "its request, while module-level state lives on. Read it during its own request "
+    "(`data = await response.bytes()`) and keep the bytes instead."
+)
 
 
 class HostBody:
     """A body kept in the host's per-request table, named by a handle and read on demand.
 
     Passing one to `Response(...)` or `Request(...)` hands the same handle back to the
-    host, so the bytes never enter the guest.
+    host, so the bytes never enter the guest. It belongs to the request it came with: read
+    or sent in a later request (kept in module state), it raises RequestEndedError.
     """
 
-    __slots__ = ("handle",)
+    __slots__ = ("handle", "scope")
 
-    def __init__(self, handle: int) -> None:
+    def __init__(self, handle: int, scope: RequestScope) -> None:
         self.handle = handle
+        self.scope = scope
+
+    def host(self) -> Host:
+        """The host to read or send this body through; RequestEndedError once its request ended."""
+        return self.scope.host("this body", KEEP_THE_BYTES)
+
+    def live_handle(self) -> int:
+        """The handle, to send back to the host; RequestEndedError once its request ended."""
+        self.host()
+        return self.handle
 
     def size(self) -> int | None:
         """Total size in bytes, if the host knows it."""
-        return host.current().body_size(self.handle)
+        return self.host().body_size(self.handle)
 
     def read(self) -> bytes:
         """Pull the whole body into the guest, in chunks."""
-        api = host.current()
+        api = self.host()
         size = api.body_size(self.handle)
         chunks: list[bytes] = []
         offset = 0
@@ -43,7 +61,9 @@ class HostBody:
         return b"".join(chunks)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, HostBody) and other.handle == self.handle
+        if not isinstance(other, HostBody):
+            return False
+        return other.handle == self.handle and other.scope is self.scope
 
     def __hash__(self) -> int:
         return hash(("HostBody", self.handle))

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from . import host
 from .request import Request
 from .response import Response
+from .scope import RequestScope
+
+USE_THIS_ENV = "use the `env` passed to this request's fetch(request, env)."
 
 
 class Assets:
-    """The asset binding: `await env.ASSETS.fetch(request_or_url)` serves the project's files."""
+    """The asset binding: `await env.ASSETS.fetch(request_or_url)` serves the project's files.
 
-    __slots__ = ("_base_url",)
+    Each request gets its own, bound to that request (its URL resolves relative ones).
+    """
 
-    def __init__(self, base_url: str) -> None:
+    __slots__ = ("_base_url", "_scope")
+
+    def __init__(self, base_url: str, scope: RequestScope) -> None:
         self._base_url = base_url
+        self._scope = scope
 
     async def fetch(self, request: Request | str) -> Response:
         """Serve `request` (a Request, or a URL; a relative one is taken from the current URL)."""
-        return host.current().assets_fetch(self._absolute(request))
+        host = self._scope.host("env.ASSETS", USE_THIS_ENV)
+        return host.assets_fetch(self._absolute(request), self._scope)
 
     def _absolute(self, request: Request | str) -> Request:
         """A Request with an absolute URL, resolved against the incoming request's URL."""

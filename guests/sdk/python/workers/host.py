@@ -1,4 +1,7 @@
-"""The seam between the SDK and the host: installed by the guest glue, faked in tests."""
+"""The seam between the SDK and the host, implemented by the Bridge over the WIT imports.
+
+Bodies and `env.ASSETS` reach it through their request's scope, never through a global.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from .request import Request
     from .response import Response
+    from .scope import RequestScope
 
 
 class Host(Protocol):
@@ -28,24 +32,6 @@ class Host(Protocol):
         """Append bytes to a host body made with `body_create`."""
         ...
 
-    def assets_fetch(self, request: Request) -> Response:
-        """Ask the asset binding for a response."""
+    def assets_fetch(self, request: Request, scope: RequestScope) -> Response:
+        """Ask the asset binding for a response whose body belongs to `scope`'s request."""
         ...
-
-
-_installed: Host | None = None
-
-
-def install(host: Host | None) -> None:
-    """Make `host` the one the SDK talks to (None removes it)."""
-    global _installed
-    _installed = host
-
-
-def current() -> Host:
-    """The installed host; fails clearly outside a guest."""
-    if _installed is None:
-        raise RuntimeError(
-            "no host is installed: host bodies and env.ASSETS only work inside a wasmhost guest"
-        )
-    return _installed
