@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import os
+import sqlite3
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import click
 
+from host import server
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
 from host.bundle import Bundle, read_folder
 from host.config import MIB, Settings
@@ -27,6 +30,13 @@ def main() -> None:
     """Run untrusted WebAssembly workers and their static files, one project per subdomain."""
 
 
+def _usable_cores() -> int:
+    """How many cores this process may run on (its CPU affinity, where the system tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @main.command()
 @click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -38,13 +48,35 @@ def main() -> None:
     help="Bearer token enabling the deploy API (prefer the"
     " WASMHOST_TOKEN variable: options show in process lists).",
 )
-@click.option("--threads", default=8, show_default=True, help="Waitress worker threads.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=_usable_cores,
+    show_default="the cores this process may use",
+    envvar="WASMHOST_WORKERS",
+    help="Processes serving on one socket, each with its own engine and instances"
+    " (1: serve in this process; or WASMHOST_WORKERS).",
+)
+@click.option("--threads", default=8, show_default=True, help="Waitress threads per worker.")
+@click.option(
+    "--grace-seconds",
+    type=click.FloatRange(min=0),
+    default=server.GRACE_SECONDS,
+    show_default=True,
+    envvar="WASMHOST_GRACE_SECONDS",
+    help="On SIGTERM or SIGINT, how long requests in flight may take before workers are killed.",
+)
 def serve(
-    db: Path | None, bind: str, port: int, base_domain: str | None, token: str | None, threads: int
+    db: Path | None,
+    bind: str,
+    port: int,
+    base_domain: str | None,
+    token: str | None,
+    workers: int,
+    threads: int,
+    grace_seconds: float,
 ) -> None:
-    """Serve every deployed project over HTTP with waitress."""
-    import waitress
-
+    """Serve every deployed project over HTTP with waitress, from one or more processes."""
     from host.web.app import create_app
 
     _configure_logging()
@@ -52,23 +84,46 @@ def serve(
         settings = Settings.from_env(db=db, base_domain=base_domain, token=token)
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
-    app = create_app(settings)
-    largest_body = max(settings.max_request_mb, settings.max_upload_mb) * MIB
-    server: Any = waitress.create_server(
-        app, host=bind, port=port, threads=threads, max_request_body_size=largest_body
-    )
-    actual = server.effective_port
-    click.echo(
-        f"wasmhost serving {settings.db} on http://{bind}:{actual}/"
-        f" (projects at http://PROJECT.{settings.base_domain}:{actual}/)",
-    )
-    sys.stdout.flush()
+    _prepare_database(settings)
+
+    def announce(actual: int) -> None:
+        """Print the ready line (scripts and tests wait for it) once the socket listens."""
+        click.echo(
+            f"wasmhost serving {settings.db} on http://{bind}:{actual}/"
+            f" (projects at http://PROJECT.{settings.base_domain}:{actual}/)"
+            f", {workers} worker{'s' if workers > 1 else ''}",
+        )
+        sys.stdout.flush()
+
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        app.close()
+        server.serve(
+            lambda: create_app(settings),
+            host=bind,
+            port=port,
+            workers=workers,
+            threads=threads,
+            max_request_body_size=max(settings.max_request_mb, settings.max_upload_mb) * MIB,
+            on_ready=announce,
+            grace_seconds=grace_seconds,
+        )
+    except server.ServeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Create the table (in WAL mode) once, so workers starting together do not race to.
+
+    No connection may cross the fork: the store is dropped at once, and its connection (in a
+    reference cycle through sqlite3's statement cache) collected. Host secrets need nothing
+    here: `host_secret` makes each in one immediate transaction, so workers agree on it.
+    """
+    from host.storage.kv import SqliteStore
+
+    try:
+        SqliteStore(settings.db)
+    except sqlite3.Error as error:
+        raise click.ClickException(f"cannot open the database {settings.db}: {error}") from None
+    gc.collect()
 
 
 @main.command()
