@@ -158,7 +158,8 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s wrk runs, one sample each")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="[cores]")
+    cores = len(os.sched_getaffinity(0))
+    parser.add_argument("--workers", type=int, default=cores, help="processes per server [cores]")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker [8]")
     return parser.parse_args()
 

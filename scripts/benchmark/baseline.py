@@ -17,22 +17,7 @@ from pathlib import Path
 
 import falcon
 
-try:
-    from host.server import serve
-except ImportError:  # DEV ONLY
-    import waitress
-
-    def serve(app_factory, *, host, port, workers, threads, max_request_body_size, on_ready):  # type: ignore[no-untyped-def]
-        server = waitress.create_server(
-            app_factory(),
-            host=host,
-            port=port,
-            threads=threads,
-            max_request_body_size=max_request_body_size,
-        )
-        on_ready(server.effective_port)
-        server.run()
-
+from host.server import serve
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
@@ -84,7 +69,7 @@ def _client_has(etag: str | None, if_none_match: str | None) -> bool:
     return etag in (tag.strip() for tag in if_none_match.split(","))
 
 
-def create_app(answers_path: Path) -> falcon.App:
+def create_app(answers_path: Path) -> falcon.App[falcon.Request, falcon.Response]:
     """The baseline WSGI app for one answers file."""
     app = falcon.App()
     app.add_sink(Replay(load(answers_path)), prefix="/")

@@ -17,9 +17,7 @@ def start_wasmhost(session: Session, workers: int | None = None) -> Server:
     space = session.space
     space.logs.mkdir(exist_ok=True)
     argv = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(space.db)]
-    argv += ["--threads", str(session.threads)] + (
-        ["--workers", str(workers)] if workers != 1 else []
-    )  # DEV
+    argv += ["--workers", str(workers), "--threads", str(session.threads)]
     log = space.logs / f"wasmhost-{workers}w.log"
     return session.processes.start(f"wasmhost --workers {workers}", argv, space.env(), log)
 
