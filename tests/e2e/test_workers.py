@@ -1,0 +1,176 @@
+"""`wasmhost serve --workers N`: worker processes on one socket, supervised, stopped cleanly."""
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import READY, ROOT, TOKEN, Host, run_cli
+from tests.test_server import WAIT_SECONDS, alive, children, only, workers_of, workers_when
+
+GRACE_SECONDS = 5
+
+
+@dataclass
+class Started(Host):
+    """A host started here, with the ready line it printed."""
+
+    ready: str
+
+
+def start_host(
+    work: Path, cache_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Started:
+    """Start `wasmhost serve --port 0 ARGS` on a fresh database in `work`."""
+    db, log = work / "host.db", work / "serve.log"
+    full_env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache_dir), "WASMHOST_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db), *args]
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+            env={**full_env, **(env or {})},
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], WAIT_SECONDS)
+    line = process.stdout.readline() if ready else "(no ready line)"
+    match = READY.search(line)
+    if match is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError(f"server did not start: {line!r}\n{log.read_text()}")
+    return Started(int(match.group(1)), db, cache_dir, process, log, line)
+
+
+def stop_host(host: Host) -> None:
+    """Kill whatever is left of a host (its whole process group)."""
+    if host.process.poll() is None:
+        os.killpg(host.process.pid, signal.SIGKILL)
+        host.process.wait()
+
+
+@pytest.fixture
+def start(tmp_path: Path, compiled_cache: Path) -> Iterator[Callable[..., Started]]:
+    """Starts hosts with the given serve options; kills whatever is left at the end."""
+    started: list[Started] = []
+
+    def start_one(*args: str, env: dict[str, str] | None = None) -> Started:
+        work = tmp_path / f"host-{len(started)}"
+        work.mkdir()
+        started.append(start_host(work, compiled_cache, *args, env=env))
+        return started[-1]
+
+    yield start_one
+    for host in started:
+        stop_host(host)
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path
+) -> Iterator[Started]:
+    """One `wasmhost serve --workers 2` for the tests that leave it running."""
+    host = start_host(tmp_path_factory.mktemp("workers"), compiled_cache, "--workers", "2")
+    yield host
+    stop_host(host)
+
+
+def site(folder: Path, version: str) -> Path:
+    """An asset folder whose /version.txt names `version`."""
+    folder.mkdir()
+    (folder / "version.txt").write_text(version)
+    return folder
+
+
+def test_every_worker_serves_and_sees_a_deploy_made_elsewhere(
+    two_workers: Host, hello_py: Path, tmp_path: Path
+) -> None:
+    host = two_workers
+    workers = workers_of(host.process.pid, 2)
+    host.deploy("versions", hello_py, site(tmp_path / "one", "one"))
+    for worker in workers:
+        with only(worker, workers):
+            assert host.get("versions", "/api/hello").status == 200
+            assert host.get("versions", "/version.txt").text == "one"
+    host.deploy("versions", hello_py, site(tmp_path / "two", "two"))
+    for worker in workers:
+        with only(worker, workers):
+            assert [host.get("versions", "/version.txt").text for _ in range(10)] == ["two"] * 10
+    assert [host.get("versions", "/version.txt").text for _ in range(20)] == ["two"] * 20
+
+
+def test_a_killed_worker_is_replaced(two_workers: Host, hello_py: Path) -> None:
+    host = two_workers
+    host.deploy("survivor", hello_py)
+    workers = workers_of(host.process.pid, 2)
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    replaced = workers_when(
+        host.process.pid, lambda found: len(found) == 2 and victim not in found, "a new worker"
+    )
+    assert [host.get("survivor", "/api/hello").status for _ in range(10)] == [200] * 10
+    (newcomer,) = replaced - workers
+    with only(newcomer, replaced):
+        assert host.get("survivor", "/api/hello").status == 200
+    assert f"worker {victim} was killed by SIGKILL" in host.log_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda signum: signum.name)
+def test_a_stop_signal_ends_every_process(start: Callable[..., Started], signum: int) -> None:
+    host = start("--workers", "2", "--grace-seconds", str(GRACE_SECONDS))
+    workers = workers_of(host.process.pid, 2)
+    assert host.get(None, "/healthz").status == 200
+    host.process.send_signal(signum)
+    assert host.process.wait(timeout=GRACE_SECONDS) == 0
+    assert not any(alive(worker) for worker in workers)
+    assert "stopping 2 workers" in host.log_text()
+    assert host.process.stdout is not None
+    assert host.process.stdout.read() == ""  # the ready line was the only one
+
+
+def test_one_worker_serves_in_the_process_itself(start: Callable[..., Started]) -> None:
+    host = start("--workers", "1")
+    assert host.ready.endswith(", 1 worker\n")
+    assert host.get(None, "/healthz").status == 200
+    assert children(host.process.pid) == set()
+    host.process.terminate()
+    assert host.process.wait(timeout=WAIT_SECONDS) == 0
+
+
+def test_workers_default_to_the_usable_cores_or_wasmhost_workers(
+    start: Callable[..., Started],
+) -> None:
+    cores = len(os.sched_getaffinity(0))
+    by_default = start()
+    assert by_default.ready.endswith(f", {cores} worker{'s' if cores > 1 else ''}\n")
+    by_variable = start(env={"WASMHOST_WORKERS": "3"})
+    assert by_variable.ready.endswith(", 3 workers\n")
+    assert len(workers_of(by_variable.process.pid, 3)) == 3
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path, compiled_cache: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_cli(
+            "serve", "--port", str(port), "--db", str(tmp_path / "host.db"),
+            cache_dir=compiled_cache, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_database_connection_crosses_the_fork(two_workers: Host) -> None:
+    supervisor = two_workers.process.pid
+    opened = {os.readlink(fd) for fd in Path(f"/proc/{supervisor}/fd").iterdir()}
+    assert not any(path.startswith(str(two_workers.db)) for path in opened)
