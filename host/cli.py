@@ -54,8 +54,8 @@ def _usable_cores() -> int:
     default=_usable_cores,
     show_default="the cores this process may use",
     envvar="WASMHOST_WORKERS",
-    help="Processes serving on one socket, each with its own engine and instances"
-    " (1: serve in this process; or WASMHOST_WORKERS).",
+    help="Worker processes sharing the socket, each with its own engine and instances"
+    " (1: this process serves alone; also WASMHOST_WORKERS).",
 )
 @click.option("--threads", default=8, show_default=True, help="Waitress threads per worker.")
 @click.option(
@@ -64,7 +64,8 @@ def _usable_cores() -> int:
     default=server.GRACE_SECONDS,
     show_default=True,
     envvar="WASMHOST_GRACE_SECONDS",
-    help="On SIGTERM or SIGINT, how long requests in flight may take before workers are killed.",
+    help="On SIGTERM or SIGINT, how long requests in flight may take before workers are"
+    " killed (also WASMHOST_GRACE_SECONDS).",
 )
 def serve(
     db: Path | None,
