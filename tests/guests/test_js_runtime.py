@@ -1,5 +1,6 @@
 """The JavaScript SDK in the real engine, in-process: misbehave-js (built once by
-scripts/build-guest) called through the host's Sandbox, without a server.
+scripts/build-guest) called through the host's Sandbox, without a server: in a fresh instance
+per call, or (`warm=True`) in the one warm instance the sandbox keeps.
 
 Node's Request/Response (tests/guests/js/) are not StarlingMonkey's: these tests check what
 only the engine the guests really run in can show (its event loop, its missing methods, its
@@ -25,11 +26,13 @@ from host.runtime.bodies import BodyTable
 from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import CompiledWorker, Loader
 from host.runtime.output import GuestOutput
-from host.runtime.sandbox import Limits, Sandbox
+from host.runtime.pool import PoolLimits
+from host.runtime.sandbox import Lease, Limits, PoolKey, Sandbox
 from host.runtime.values import WitRequest, WitResponse
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST = REPO / "tests" / "guests" / "misbehave-js"
+WARM = PoolKey("misbehave-js", "deployment-1")
 BIG = 3_000_000
 ASSETS = {
     "/hello.txt": (b"still here", "text/plain"),
@@ -41,7 +44,7 @@ ASSETS = {
 class Scope:
     """A request scope serving ASSETS and counting what the guest reads from the body table."""
 
-    bodies: BodyTable = field(default_factory=lambda: BodyTable(64 << 20))
+    bodies: BodyTable
     asked: list[str] = field(default_factory=list)
     handles: list[int] = field(default_factory=list)
     failure: BaseException | None = None
@@ -92,7 +95,7 @@ class Call:
 
 
 Caller = Callable[..., Call]
-"""`call(path, method="GET", body=None)`: one request to misbehave-js."""
+"""`call(path, method="GET", body=None, warm=False)`: one request to misbehave-js."""
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +123,15 @@ def worker(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Compiled
 
 @pytest.fixture(scope="module")
 def call(engine: Engine, worker: CompiledWorker) -> Caller:
-    sandbox = Sandbox(engine, Limits(cpu_deadline_ms=1000))
+    one_warm_instance = PoolLimits(per_project=1, total=1, max_rss_bytes=1 << 40)
+    sandbox = Sandbox(engine, Limits(cpu_deadline_ms=1000), one_warm_instance)
 
-    def call(path: str, method: str = "GET", body: bytes | None = None) -> Call:
-        scope = Scope()
+    def call(path: str, method: str = "GET", body: bytes | None = None, warm: bool = False) -> Call:
+        with sandbox.lease(worker, WARM if warm else None) as lease:
+            return serve(lease, path, method, body)
+
+    def serve(lease: Lease, path: str, method: str, body: bytes | None) -> Call:
+        scope = Scope(BodyTable(64 << 20, lease.first_handle))
         handle = scope.bodies.add(body) if body is not None else None
         output = GuestOutput("misbehave-js", 256 * 1024)
         request = WitRequest(
@@ -131,7 +139,7 @@ def call(engine: Engine, worker: CompiledWorker) -> Caller:
         )
         started = time.monotonic()
         try:
-            response = sandbox.fetch(worker, scope, output, request)
+            response = lease.fetch(scope, output, request)
         except GuestError as error:
             seconds = time.monotonic() - started
             return Call(500, [], b"", None, output.text("stdout"), output.text("stderr"), error,
@@ -296,3 +304,32 @@ def test_wait_until_promises_dropped_by_a_failure_are_logged(call: Caller) -> No
     assert reply.error is not None
     assert "Uncaught error in fetch(): Error: failed after registering a waitUntil" in reply.stderr
     assert "ctx.waitUntil(): dropped 1 waitUntil promise(s): fetch() failed" in reply.stderr
+
+
+# ---------------------------------------------------------------- warm instances
+
+
+def test_module_state_persists_on_one_instance_but_bodies_do_not(call: Caller) -> None:
+    first = int(call("/state/count", warm=True).text)
+    assert call("/state/count", warm=True).text == str(first + 1)
+    kept = call("/state/keep", "POST", b"the first request's body", warm=True)
+    assert (kept.status, kept.text) == (200, "kept")
+
+    read = call("/state/replay-read", warm=True)
+    assert read.error is None, read.stderr
+    assert read.status == 409
+    assert read.text.startswith("this body belongs to an earlier request, which has ended")
+    assert "keep the bytes instead" in read.text
+    assert read.read_bytes == 0
+    assert call("/state/count", warm=True).text == str(first + 2)  # still that one instance
+
+    replay = call("/state/replay", warm=True)
+    assert replay.error is not None
+    assert "RequestEndedError: this body belongs to an earlier request" in replay.stderr
+    assert call("/state/count", warm=True).text == "1"  # the trapped instance was dropped
+
+
+def test_output_is_captured_per_request_on_one_instance(call: Caller) -> None:
+    for text in ("first", "second"):
+        reply = call(f"/output?text={text}", warm=True)
+        assert (reply.status, reply.stdout, reply.stderr) == (200, f"{text}\n", f"{text}\n")

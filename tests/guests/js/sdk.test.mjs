@@ -15,9 +15,9 @@ import {
 } from "../../../guests/sdk/js/src/bodies.js";
 import { Assets } from "../../../guests/sdk/js/src/env.js";
 import { describeError, mapStack } from "../../../guests/sdk/js/src/errors.js";
-import { install } from "../../../guests/sdk/js/src/host.js";
 import "../../../guests/sdk/js/src/platform.js";
 import { requestFromWit, responseToWit } from "../../../guests/sdk/js/src/messages.js";
+import { RequestEndedError, RequestScope } from "../../../guests/sdk/js/src/scope.js";
 import { FAILED, checkWorker, serve } from "../../../guests/sdk/js/src/serve.js";
 
 /** The `bodies` and `assets` imports: a table of byte arrays, and a log of every call. */
@@ -65,18 +65,18 @@ class FakeHost {
 }
 
 let fake;
+let scope;
 let logged;
 const realConsoleError = console.error;
 
 beforeEach(() => {
   fake = new FakeHost();
-  install(fake);
+  scope = new RequestScope(fake);
   logged = [];
   console.error = (...args) => logged.push(args.join(" "));
 });
 
 afterEach(() => {
-  install(null);
   console.error = realConsoleError;
 });
 
@@ -93,7 +93,7 @@ const witRequest = (over = {}) => ({
 
 test("a host body is not read until pulled, then read in chunks", async () => {
   const data = bytes(READ_CHUNK * 2 + 1000);
-  const stream = hostBodyStream(fake.add(data));
+  const stream = hostBodyStream(fake.add(data), scope);
   const response = new Response(stream);
   assert.deepEqual(fake.calls, []);
   assert.deepEqual(new Uint8Array(await response.arrayBuffer()), data);
@@ -105,26 +105,26 @@ test("a host body is not read until pulled, then read in chunks", async () => {
 
 test("an untouched host body passes back as its handle, even re-wrapped", async () => {
   const handle = fake.add(bytes(10));
-  const asset = new Response(hostBodyStream(handle), { headers: { "x-a": "1" } });
+  const asset = new Response(hostBodyStream(handle, scope), { headers: { "x-a": "1" } });
   const rewrapped = new Response(asset.body, asset);
   rewrapped.headers.set("x-b", "2");
-  const wit = await responseToWit(rewrapped);
+  const wit = await responseToWit(rewrapped, scope);
   assert.deepEqual(wit.body, { tag: "host", val: handle });
   assert.deepEqual(wit.headers, [["x-a", "1"], ["x-b", "2"]]);
   assert.deepEqual(fake.calls, []);
 });
 
 test("a host body that was read is copied, not passed back", async () => {
-  const stream = hostBodyStream(fake.add(bytes(10)));
+  const stream = hostBodyStream(fake.add(bytes(10)), scope);
   const reader = stream.getReader();
   await reader.read();
   assert.equal(passThroughHandle(stream), undefined);
 });
 
 test("small bodies go inline, empty ones as empty", async () => {
-  assert.deepEqual(await bodyToWit(null), { tag: "empty" });
-  assert.deepEqual(await bodyToWit(new Response("").body), { tag: "empty" });
-  const wit = await bodyToWit(new Response("héllo").body);
+  assert.deepEqual(await bodyToWit(null, scope), { tag: "empty" });
+  assert.deepEqual(await bodyToWit(new Response("").body, scope), { tag: "empty" });
+  const wit = await bodyToWit(new Response("héllo").body, scope);
   assert.equal(wit.tag, "bytes");
   assert.equal(new TextDecoder().decode(wit.val), "héllo");
   assert.deepEqual(fake.calls, []);
@@ -132,7 +132,7 @@ test("small bodies go inline, empty ones as empty", async () => {
 
 test("bodies over the inline limit go to a new host body in chunks", async () => {
   const data = bytes(INLINE_LIMIT + WRITE_CHUNK + 5);
-  const wit = await bodyToWit(new Response(data).body);
+  const wit = await bodyToWit(new Response(data).body, scope);
   assert.equal(wit.tag, "host");
   assert.deepEqual(fake.table.get(wit.val), data);
   assert.equal(fake.names()[0], "create");
@@ -146,14 +146,14 @@ test("a body stream of strings is refused clearly", async () => {
       controller.close();
     },
   });
-  await assert.rejects(bodyToWit(stream), /must yield Uint8Array chunks, not string/);
+  await assert.rejects(bodyToWit(stream, scope), /must yield Uint8Array chunks, not string/);
 });
 
 // ---------------------------------------------------------------- requests and responses
 
 test("the incoming request keeps its host header and reads its body lazily", async () => {
   const handle = fake.add(new TextEncoder().encode('{"a": 1}'));
-  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }));
+  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }), scope);
   assert.equal(request.headers.get("host"), "demo.localhost");
   assert.deepEqual(fake.calls, []);
   assert.deepEqual(await request.json(), { a: 1 });
@@ -161,23 +161,23 @@ test("the incoming request keeps its host header and reads its body lazily", asy
 });
 
 test("a GET request's body is dropped", () => {
-  const request = requestFromWit(witRequest({ body: { tag: "bytes", val: bytes(3) } }));
+  const request = requestFromWit(witRequest({ body: { tag: "bytes", val: bytes(3) } }), scope);
   assert.equal(request.body, null);
 });
 
 test("returning something that is not a Response is a clear TypeError", async () => {
-  await assert.rejects(responseToWit({ status: 200 }), /must return a Response .* not Object/);
-  await assert.rejects(responseToWit(undefined), /not undefined/);
+  await assert.rejects(responseToWit({ status: 200 }, scope), /must return a Response .* not Object/);
+  await assert.rejects(responseToWit(undefined, scope), /not undefined/);
   const used = new Response("x");
   await used.text();
-  await assert.rejects(responseToWit(used), /body was already read/);
+  await assert.rejects(responseToWit(used, scope), /body was already read/);
 });
 
 // ---------------------------------------------------------------- platform fixes
 
 test("cloning a response with an untouched host body reads nothing and keeps both handles", async () => {
   const handle = fake.add(bytes(10));
-  const asset = new Response(hostBodyStream(handle), { status: 203, headers: { "x-a": "1" } });
+  const asset = new Response(hostBodyStream(handle, scope), { status: 203, headers: { "x-a": "1" } });
   const copy = asset.clone();
   assert.equal(copy.status, 203);
   assert.equal(copy.headers.get("x-a"), "1");
@@ -185,12 +185,12 @@ test("cloning a response with an untouched host body reads nothing and keeps bot
   assert.equal(passThroughHandle(asset.body), handle);
   assert.deepEqual(fake.calls, []);
   assert.deepEqual(new Uint8Array(await copy.arrayBuffer()), bytes(10));
-  assert.deepEqual((await responseToWit(asset)).body, { tag: "host", val: handle });
+  assert.deepEqual((await responseToWit(asset, scope)).body, { tag: "host", val: handle });
 });
 
 test("cloning the incoming request keeps its host body and its host header", async () => {
   const handle = fake.add(new TextEncoder().encode("posted"));
-  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }));
+  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }), scope);
   const copy = request.clone();
   assert.equal(copy.headers.get("host"), "demo.localhost");
   assert.equal(passThroughHandle(copy.body), handle);
@@ -208,7 +208,7 @@ test("text() and json() replace bytes that are not UTF-8", async () => {
 // ---------------------------------------------------------------- env.ASSETS
 
 test("env.ASSETS.fetch resolves URLs against the request and returns a lazy Response", async () => {
-  const assets = new Assets("http://demo.localhost/docs/page?q=1");
+  const assets = new Assets("http://demo.localhost/docs/page?q=1", scope);
   const response = await assets.fetch("style.css");
   await assets.fetch(new Request("http://demo.localhost/about", { headers: { "X-A": "1" } }));
   await assets.fetch(new URL("/x", "http://demo.localhost/"), { method: "HEAD" });
@@ -225,7 +225,7 @@ test("env.ASSETS.fetch resolves URLs against the request and returns a lazy Resp
 });
 
 test("a 304 from the assets has no body", async () => {
-  const response = await new Assets("http://demo.localhost/").fetch("/cached");
+  const response = await new Assets("http://demo.localhost/", scope).fetch("/cached");
   assert.equal(response.status, 304);
   assert.equal(response.body, null);
 });
@@ -241,7 +241,7 @@ test("serve answers with the worker's response and awaits ctx.waitUntil", async 
       return Response.json({ url: request.url }, { status: 201 });
     },
   };
-  const wit = await serve(worker, witRequest());
+  const wit = await serve(worker, witRequest(), fake);
   order.push("answered");
   assert.deepEqual(order, ["waited", "answered"]);
   assert.equal(wit.status, 201);
@@ -255,14 +255,14 @@ test("a throwing worker is reported once and fails the call", async () => {
       throw new RangeError("broken");
     },
   };
-  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  await assert.rejects(serve(worker, witRequest(), fake), (error) => error === FAILED);
   assert.equal(logged.length, 1);
   assert.match(logged[0], /^Uncaught error in fetch\(\): RangeError: broken/);
 });
 
 test("a promise nothing can settle is reported instead of hanging", async () => {
   const worker = { fetch: () => new Promise(() => {}) };
-  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  await assert.rejects(serve(worker, witRequest(), fake), (error) => error === FAILED);
   assert.match(logged[0], /NeverSettles: the worker's fetch\(\) can never finish/);
 });
 
@@ -273,7 +273,7 @@ test("waiting on a timer is not mistaken for waiting forever", async () => {
       return new Response("late but fine");
     },
   };
-  const wit = await serve(worker, witRequest());
+  const wit = await serve(worker, witRequest(), fake);
   assert.equal(new TextDecoder().decode(wit.body.val), "late but fine");
 });
 
@@ -287,7 +287,7 @@ test("an exception in a timer callback is reported and the response still sent",
       return new Response("still answered");
     },
   };
-  const wit = await serve(worker, witRequest());
+  const wit = await serve(worker, witRequest(), fake);
   assert.equal(new TextDecoder().decode(wit.body.val), "still answered");
   assert.match(logged[0], /^Uncaught error in a timer callback: Error: timer broke/);
 });
@@ -300,7 +300,7 @@ test("waitUntil promises still pending when fetch() fails are counted in the log
       throw new Error("failed");
     },
   };
-  await assert.rejects(serve(worker, witRequest()), (error) => error === FAILED);
+  await assert.rejects(serve(worker, witRequest(), fake), (error) => error === FAILED);
   assert.match(logged[1], /^ctx\.waitUntil\(\): dropped 1 waitUntil promise\(s\): fetch\(\) failed/);
 });
 
@@ -311,7 +311,7 @@ test("a waitUntil promise that never settles does not hold the response", async 
       return new Response("sent");
     },
   };
-  const wit = await serve(worker, witRequest());
+  const wit = await serve(worker, witRequest(), fake);
   assert.equal(new TextDecoder().decode(wit.body.val), "sent");
   assert.match(logged[0], /ctx\.waitUntil\(\) gave up/);
 });
@@ -322,6 +322,102 @@ test("checkWorker explains what a worker module must export", () => {
   assert.throws(() => checkWorker({}), /worker\.js has no default export; a worker module/);
   assert.throws(() => checkWorker({ fetch() {} }), /exports a named fetch\(\) instead/);
   assert.throws(() => checkWorker({ default: {} }), /default export has no fetch\(\) method/);
+});
+
+// ---------------------------------------------------------------- bodies belong to their request
+// One instance serves many requests in turn (module state persists); a host body does not.
+
+const postWith = (handle) => witRequest({ method: "POST", body: { tag: "host", val: handle } });
+const answerText = (wit) => new TextDecoder().decode(wit.body.val);
+
+/** Serve a POST whose worker keeps its request (host body and all), as module state would. */
+async function keepRequest() {
+  let kept;
+  const worker = {
+    fetch(request) {
+      kept = request;
+      return new Response("kept");
+    },
+  };
+  await serve(worker, postWith(fake.add(new TextEncoder().encode("posted"))), fake);
+  return kept;
+}
+
+test("a body kept from an earlier request cannot be read, and says what to do", async () => {
+  const kept = await keepRequest();
+  const worker = {
+    async fetch() {
+      try {
+        await kept.text();
+        return new Response("read it");
+      } catch (error) {
+        const kinds = [error instanceof RequestEndedError, error instanceof TypeError];
+        return new Response(`${kinds} ${error.message}`, { status: 409 });
+      }
+    },
+  };
+  const wit = await serve(worker, witRequest(), fake);
+  assert.equal(wit.status, 409);
+  assert.match(answerText(wit), /^true,true this body belongs to an earlier request, which has ended/);
+  assert.match(answerText(wit), /keep the bytes instead/);
+  assert.deepEqual(fake.names(), []);
+  assert.equal(kept.bodyUsed, false);
+});
+
+test("a body kept from an earlier request cannot be sent back or forwarded", async () => {
+  const kept = await keepRequest();
+  const replay = { fetch: () => new Response(kept.body) };
+  const forward = {
+    fetch: (request, env) =>
+      env.ASSETS.fetch(
+        new Request("http://demo.localhost/up", { method: "POST", body: kept.body, duplex: "half" }),
+      ),
+  };
+  for (const worker of [replay, forward]) {
+    logged = [];
+    await assert.rejects(serve(worker, witRequest(), fake), (error) => error === FAILED);
+    assert.match(logged[0], /^Uncaught error in fetch\(\): RequestEndedError: this body belongs to an/);
+  }
+  assert.deepEqual(fake.assetRequests, []);
+});
+
+test("an asset kept from an earlier request cannot be returned or cloned", async () => {
+  let kept;
+  const first = {
+    async fetch(request, env) {
+      kept = await env.ASSETS.fetch("/page.html");
+      return new Response("fetched");
+    },
+  };
+  await serve(first, witRequest(), fake);
+  await assert.rejects(serve({ fetch: () => kept }, witRequest(), fake), (error) => error === FAILED);
+  assert.match(logged[0], /RequestEndedError: this body belongs to an earlier request/);
+  assert.throws(() => kept.clone(), RequestEndedError);
+});
+
+test("a host stream of an ended request errors when pulled", async () => {
+  const stream = hostBodyStream(fake.add(bytes(10)), scope);
+  scope.end();
+  await assert.rejects(stream.getReader().read(), RequestEndedError);
+  assert.deepEqual(fake.calls, []);
+});
+
+test("an env kept from an earlier request is refused", async () => {
+  let kept;
+  await serve({ fetch: (request, env) => ((kept = env), new Response()) }, witRequest(), fake);
+  const worker = { fetch: () => kept.ASSETS.fetch("/page.html") };
+  await assert.rejects(serve(worker, witRequest(), fake), (error) => error === FAILED);
+  assert.match(logged[0], /RequestEndedError: env\.ASSETS belongs to an earlier request, .*: use the `env`/);
+  assert.deepEqual(fake.assetRequests, []);
+});
+
+test("bodies of the request being served still pass through", async () => {
+  const kept = await keepRequest();
+  const handle = fake.add(bytes(10));
+  const worker = { fetch: (request) => new Response(request.clone().body) };
+  const wit = await serve(worker, postWith(handle), fake);
+  assert.deepEqual(wit.body, { tag: "host", val: handle });
+  assert.equal(kept.bodyUsed, false);
 });
 
 // ---------------------------------------------------------------- errors

@@ -3,6 +3,10 @@
 
 import { explode } from "./lib/explode.js";
 
+// Module-level state: a warm instance keeps it between the requests it serves.
+let servedCount = 0;
+let keptRequest;
+
 const ROUTES = {
   "/ok": () => new Response("misbehave is fine", { headers: { "x-guest": "misbehave-js" } }),
 
@@ -144,6 +148,30 @@ const ROUTES = {
     const made = await new Response(new Uint8Array([0x61, 0xff, 0x62])).text();
     const json = await new Response(new Uint8Array([0x22, 0x78, 0xc3, 0x22])).json();
     return Response.json({ body, made, json });
+  },
+
+  // Output: printed once to stdout and once to stderr (captured per request).
+  "/output": (request) => {
+    const text = param(request, "text") ?? "";
+    console.log(text);
+    console.error(text);
+    return new Response("printed");
+  },
+
+  // Module state persists between requests of one instance; host bodies belong to their request.
+  "/state/count": () => new Response(String(++servedCount)),
+  "/state/keep": (request) => {
+    keptRequest = request;
+    return new Response("kept");
+  },
+  "/state/replay": () => new Response(keptRequest.body),
+  "/state/replay-read": async () => {
+    try {
+      return new Response(await keptRequest.text());
+    } catch (error) {
+      if (error.name !== "RequestEndedError") throw error;
+      return new Response(error.message, { status: 409 });
+    }
   },
 
   // ctx.waitUntil.

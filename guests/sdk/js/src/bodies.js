@@ -6,8 +6,10 @@
 // which keeps the very same stream object) the handle goes back to the host and the bytes never
 // enter the guest. `highWaterMark: 0` matters: with the default of 1 the stream would pull its
 // first chunk as soon as it is made.
+//
+// The stream also remembers its request's scope (see scope.js): pulled or passed back in a
+// later request (kept in module state), it throws a RequestEndedError saying what to do.
 
-import { host } from "./host.js";
 import { progressed } from "./timers.js";
 
 /** Bytes per `bodies.read` call when a host body is read into the guest. */
@@ -19,24 +21,39 @@ export const WRITE_CHUNK = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/** Host-backed streams -> { handle, pristine } (pristine until first pulled or cancelled). */
+/** What a RequestEndedError about a host body advises. */
+const KEEP_THE_BYTES =
+  "a body that stays in the host (the incoming request's, an asset's) lives only as long as its " +
+  "request, while module-level state lives on. Read it during its own request " +
+  "(`const data = await response.arrayBuffer()`) and keep the bytes instead.";
+
+/** Host-backed streams -> { handle, scope, pristine } (pristine until first pulled or cancelled). */
 const hostStreams = new WeakMap();
 
-/** A ReadableStream over host body `handle`, pulled through `bodies.read` only when read. */
-export function hostBodyStream(handle) {
-  const state = { handle, pristine: true };
+/** The WIT imports for bodies of `scope`'s request; a RequestEndedError once it has ended. */
+function bodiesOf(scope) {
+  return scope.host("this body", KEEP_THE_BYTES);
+}
+
+/**
+ * A ReadableStream over host body `handle` of `scope`'s request, pulled through `bodies.read`
+ * only when read.
+ */
+export function hostBodyStream(handle, scope) {
+  const state = { handle, scope, pristine: true };
   let offset = 0;
   let size;
   const stream = new ReadableStream(
     {
       pull(controller) {
+        const host = bodiesOf(scope);
         if (state.pristine) {
           state.pristine = false;
-          const known = host().size(handle);
+          const known = host.size(handle);
           size = known === undefined || known === null ? undefined : Number(known);
         }
         const want = size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size - offset);
-        const chunk = want > 0 ? host().read(handle, BigInt(offset), want) : EMPTY;
+        const chunk = want > 0 ? host.read(handle, BigInt(offset), want) : EMPTY;
         progressed();
         if (chunk.length === 0) {
           controller.close();
@@ -56,22 +73,33 @@ export function hostBodyStream(handle) {
   return stream;
 }
 
-/** The host handle behind `stream` if it can be passed back untouched, else undefined. */
+/** Throw a RequestEndedError if `stream` (a body, or null) is a host body of an ended request. */
+export function checkLive(stream) {
+  const state = stream ? hostStreams.get(stream) : undefined;
+  if (state !== undefined) bodiesOf(state.scope);
+}
+
+/**
+ * The host handle behind `stream` if it can be passed back untouched, else undefined;
+ * a RequestEndedError if it is a host body of a request that has ended.
+ */
 export function passThroughHandle(stream) {
+  checkLive(stream);
   const state = hostStreams.get(stream);
   return state && state.pristine && !stream.locked ? state.handle : undefined;
 }
 
-/** Whether `stream` is backed by a host body (read or not). */
-export function isHostBody(stream) {
-  return hostStreams.has(stream);
+/** A new lazy stream over the same host body as untouched `stream` (same request), or undefined. */
+export function reopen(stream) {
+  const handle = passThroughHandle(stream);
+  return handle === undefined ? undefined : hostBodyStream(handle, hostStreams.get(stream).scope);
 }
 
-/** A WIT body (`empty`, `bytes` or `host`) -> null, Uint8Array or a lazy host stream. */
-export function bodyFromWit(body) {
+/** A WIT body (`empty`, `bytes` or `host`) -> null, Uint8Array or a lazy stream of `scope`'s request. */
+export function bodyFromWit(body, scope) {
   switch (body.tag) {
     case "host":
-      return hostBodyStream(body.val);
+      return hostBodyStream(body.val, scope);
     case "bytes":
       return body.val.length ? body.val : null;
     default:
@@ -80,10 +108,11 @@ export function bodyFromWit(body) {
 }
 
 /**
- * A ReadableStream (or null) -> a WIT body. An untouched host body goes back as its handle;
- * anything else is read here: up to INLINE_LIMIT inline, larger into a new host body in chunks.
+ * A ReadableStream (or null) -> a WIT body for `scope`'s request. An untouched host body goes
+ * back as its handle; anything else is read here: up to INLINE_LIMIT inline, larger into a new
+ * host body in chunks. A host body of a request that has ended throws a RequestEndedError.
  */
-export async function bodyToWit(stream) {
+export async function bodyToWit(stream, scope) {
   if (stream === null || stream === undefined) return { tag: "empty" };
   const handle = passThroughHandle(stream);
   if (handle !== undefined) return { tag: "host", val: handle };
@@ -97,14 +126,14 @@ export async function bodyToWit(stream) {
     if (done) break;
     const bytes = asBytes(value);
     if (upload !== undefined) {
-      append(upload, bytes);
+      append(scope, upload, bytes);
       continue;
     }
     chunks.push(bytes);
     size += bytes.length;
     if (size > INLINE_LIMIT) {
-      upload = host().create();
-      for (const chunk of chunks.splice(0)) append(upload, chunk);
+      upload = bodiesOf(scope).create();
+      for (const chunk of chunks.splice(0)) append(scope, upload, chunk);
     }
   }
   if (upload !== undefined) return { tag: "host", val: upload };
@@ -120,9 +149,10 @@ function asBytes(value) {
   );
 }
 
-function append(handle, bytes) {
+function append(scope, handle, bytes) {
+  const host = bodiesOf(scope);
   for (let start = 0; start < bytes.length; start += WRITE_CHUNK) {
-    host().append(handle, bytes.subarray(start, start + WRITE_CHUNK));
+    host.append(handle, bytes.subarray(start, start + WRITE_CHUNK));
   }
 }
 

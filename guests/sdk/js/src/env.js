@@ -1,14 +1,21 @@
 // What a worker's fetch(request, env, ctx) receives besides the request.
 
-import { host } from "./host.js";
 import { requestToWit, responseFromWit } from "./messages.js";
 
-/** The asset binding: `env.ASSETS.fetch(request)` serves this project's static files. */
+/** What a RequestEndedError about a kept `env` advises. */
+const USE_THIS_ENV = "use the `env` passed to this request's fetch(request, env, ctx).";
+
+/**
+ * The asset binding: `env.ASSETS.fetch(request)` serves this project's static files. Each
+ * request gets its own, bound to that request's scope (its URL resolves relative ones).
+ */
 export class Assets {
   #base;
+  #scope;
 
-  constructor(baseUrl) {
+  constructor(baseUrl, scope) {
     this.#base = baseUrl;
+    this.#scope = scope;
   }
 
   /**
@@ -19,7 +26,8 @@ export class Assets {
   async fetch(input, init) {
     const request =
       input instanceof Request && init === undefined ? input : new Request(this.#absolute(input), init);
-    return responseFromWit(host().assetsFetch(await requestToWit(request)));
+    const host = this.#scope.host("env.ASSETS", USE_THIS_ENV);
+    return responseFromWit(host.assetsFetch(await requestToWit(request, this.#scope)), this.#scope);
   }
 
   #absolute(input) {

@@ -9,16 +9,16 @@ import "./platform.js";
 import * as workerModule from "wasmhost:worker-module";
 import { fetch as assetsFetch } from "wasmhost:worker/assets@0.1.0";
 import { append, create, read, size } from "wasmhost:worker/bodies@0.1.0";
-import { install } from "./host.js";
 import { checkWorker, serve } from "./serve.js";
 
 const worker = checkWorker(workerModule, WASMHOST_ENTRY);
 
-install({ size, read, create, append, assetsFetch });
+/** The WIT imports, handed to each request (its bodies reach them through its scope). */
+const host = { size, read, create, append, assetsFetch };
 
 /** The `handler` export: one call per HTTP request. */
 export const handler = {
   fetch(req) {
-    return serve(worker, req);
+    return serve(worker, req, host);
   },
 };

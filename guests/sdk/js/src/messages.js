@@ -7,15 +7,16 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const BODILESS_METHODS = new Set(["GET", "HEAD"]);
 
 /**
- * The incoming WIT request as a Request. Its body stays in the host until read.
+ * The incoming WIT request as a Request. Its body stays in the host until read, and belongs
+ * to `scope`.
  *
  * The platform's Request drops a `host` header (a "forbidden" name in browsers), but a Worker
  * can read it, so `request.headers` is replaced by a Headers holding every field as sent.
  */
-export function requestFromWit(req) {
+export function requestFromWit(req, scope) {
   const init = { method: req.method, headers: req.headers };
   if (!BODILESS_METHODS.has(req.method.toUpperCase())) {
-    const body = bodyFromWit(req.body);
+    const body = bodyFromWit(req.body, scope);
     if (body !== null) Object.assign(init, { body, duplex: "half" });
   }
   const request = new Request(req.url, init);
@@ -25,25 +26,28 @@ export function requestFromWit(req) {
   return request;
 }
 
-/** A Request -> a WIT request (an untouched host body goes back as its handle). */
-export async function requestToWit(request) {
+/** A Request -> a WIT request in `scope` (an untouched host body goes back as its handle). */
+export async function requestToWit(request, scope) {
   const bodiless = BODILESS_METHODS.has(request.method);
   return {
     method: request.method,
     url: request.url,
     headers: [...request.headers],
-    body: bodiless ? { tag: "empty" } : await bodyToWit(request.body),
+    body: bodiless ? { tag: "empty" } : await bodyToWit(request.body, scope),
   };
 }
 
-/** A WIT response (from the asset binding) -> a Response whose host body is read lazily. */
-export function responseFromWit(resp) {
-  const body = NULL_BODY_STATUSES.has(resp.status) ? null : bodyFromWit(resp.body);
+/** A WIT response (from the asset binding) -> a Response whose host body, of `scope`, is read lazily. */
+export function responseFromWit(resp, scope) {
+  const body = NULL_BODY_STATUSES.has(resp.status) ? null : bodyFromWit(resp.body, scope);
   return new Response(body, { status: resp.status, headers: resp.headers });
 }
 
-/** What the worker returned -> a WIT response; refuses anything that is not a usable Response. */
-export async function responseToWit(response) {
+/**
+ * What the worker returned -> a WIT response in `scope`; refuses anything that is not a usable
+ * Response (a body that belongs to an earlier request throws a RequestEndedError).
+ */
+export async function responseToWit(response, scope) {
   if (!(response instanceof Response)) {
     throw new TypeError(
       `fetch() must return a Response (or a promise of one), not ${describe(response)}; ` +
@@ -59,7 +63,7 @@ export async function responseToWit(response) {
   return {
     status: response.status,
     headers: [...response.headers],
-    body: await bodyToWit(response.body),
+    body: await bodyToWit(response.body, scope),
   };
 }
 

@@ -9,8 +9,11 @@
 //   teed, as the standard says.
 // - `text()` and `json()` throw on bytes that are not UTF-8; the standard (and Workers) decode
 //   them with U+FFFD in their place.
+// - A host body belongs to its request (see scope.js): reading one kept from an earlier request
+//   (`text()`, `arrayBuffer()`, ...) rejects with the SDK's RequestEndedError, which says what
+//   to do, rather than whatever error the engine makes of a failing stream.
 
-import { hostBodyStream, passThroughHandle } from "./bodies.js";
+import { checkLive, reopen } from "./bodies.js";
 
 const BODY_METHODS = ["arrayBuffer", "blob", "formData", "json", "text"];
 
@@ -24,8 +27,8 @@ function cloneResponse() {
   const init = { status: this.status, statusText: this.statusText, headers: this.headers };
   const body = this.body;
   if (body === null) return new Response(null, init);
-  const handle = passThroughHandle(body);
-  if (handle !== undefined) return new Response(hostBodyStream(handle), init);
+  const again = reopen(body);
+  if (again !== undefined) return new Response(again, init);
   if (nativeResponseClone) return nativeResponseClone.call(this);
   const [mine, theirs] = body.tee();
   adoptBody(this, mine);
@@ -53,16 +56,16 @@ function adoptBody(response, stream) {
  */
 function wrapRequestClone(nativeClone) {
   return function clone() {
-    const handle = this.body ? passThroughHandle(this.body) : undefined;
+    const again = this.body ? reopen(this.body) : undefined;
     let copy;
-    if (handle === undefined) {
+    if (again === undefined) {
       copy = nativeClone.call(this);
     } else {
       if (this.bodyUsed) throw new TypeError("Request.clone: the body has already been read");
       copy = new Request(this.url, {
         method: this.method,
         headers: this.headers,
-        body: hostBodyStream(handle),
+        body: again,
         duplex: "half",
         signal: this.signal,
       });
@@ -93,6 +96,18 @@ async function json() {
   return JSON.parse(await this.text());
 }
 
+/** `read` (a body method) that first rejects a host body of an ended request clearly. */
+function checkingLive(read) {
+  return function (...args) {
+    try {
+      checkLive(this.body);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return read.apply(this, args);
+  };
+}
+
 let installed = false;
 
 /** Install the fixes (once) on the global Request and Response. */
@@ -103,10 +118,14 @@ export function installPlatformFixes() {
     Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
   define(Response.prototype, "clone", cloneResponse);
   define(Request.prototype, "clone", wrapRequestClone(Request.prototype.clone));
-  if (decoderReplaces()) {
-    for (const proto of [Request.prototype, Response.prototype]) {
+  const lenient = decoderReplaces();
+  for (const proto of [Request.prototype, Response.prototype]) {
+    if (lenient) {
       define(proto, "text", text);
       define(proto, "json", json);
+    }
+    for (const name of BODY_METHODS) {
+      if (typeof proto[name] === "function") define(proto, name, checkingLive(proto[name]));
     }
   }
 }

@@ -3,6 +3,7 @@
 import { Assets, ExecutionContext, takeWaitUntil, unsettledWaitUntil } from "./env.js";
 import { report } from "./errors.js";
 import { requestFromWit, responseToWit } from "./messages.js";
+import { RequestScope } from "./scope.js";
 import { OutOfTime, watch } from "./timers.js";
 
 /**
@@ -35,13 +36,25 @@ export function checkWorker(namespace, entry = "worker.js") {
   return worker;
 }
 
-/** Serve the WIT request `req` with `worker.fetch(request, env, ctx)`; returns a WIT response. */
-export async function serve(worker, req) {
+/**
+ * Serve the WIT request `req` with `worker.fetch(request, env, ctx)`, talking to the WIT
+ * imports `host`; returns a WIT response. The request's bodies and `env` end with it.
+ */
+export async function serve(worker, req, host) {
+  const scope = new RequestScope(host);
+  try {
+    return await serveIn(scope, worker, req);
+  } finally {
+    scope.end();
+  }
+}
+
+async function serveIn(scope, worker, req) {
   const started = Date.now();
   const ctx = new ExecutionContext();
   let answer;
   try {
-    answer = await watch(respond(worker, req, ctx), "the worker's fetch()");
+    answer = await watch(respond(scope, worker, req, ctx), "the worker's fetch()");
   } catch (error) {
     report("Uncaught error in fetch()", error);
     const dropped = unsettledWaitUntil(ctx);
@@ -54,11 +67,11 @@ export async function serve(worker, req) {
   return answer;
 }
 
-async function respond(worker, req, ctx) {
-  const request = requestFromWit(req);
-  const env = { ASSETS: new Assets(req.url) };
+async function respond(scope, worker, req, ctx) {
+  const request = requestFromWit(req, scope);
+  const env = { ASSETS: new Assets(req.url, scope) };
   const response = await worker.fetch(request, env, ctx);
-  return responseToWit(response);
+  return responseToWit(response, scope);
 }
 
 /**
