@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+from host.assets.encodings import IDENTITY
 from host.assets.handler import AssetResponse, handle_asset_request
 from host.assets.manifest import AssetEntry, Manifest
 from host.assets.options import AssetOptions
+from host.assets.passthrough import Variant
+from host.assets.ranges import ByteRange
 from host.errors import WasmhostError
-from host.runtime.bodies import Alternative, BodyTable
+from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse, body_from_wit
 from host.storage import keys
 from host.storage.kv import SqliteStore
 
+_Found = TypeVar("_Found")
+_VARIANT_FIELDS = ("content-encoding", "etag", "content-length")
+
 
 class MissingAssetBytes(WasmhostError):
     """The manifest names a file whose bytes are not in storage."""
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    """Bytes of one stored file: a whole representation, or a range of its identity bytes."""
+
+    store: SqliteStore
+    key: str
+    label: str
+    start: int
+    size: int
+    whole: bool
+
+    def read(self) -> bytes:
+        """All the bytes at once."""
+        if self.whole:
+            return self._found(self.store.get(self.key))
+        return self._found(self.store.get_slice(self.key, self.start, self.size))
+
+    def chunks(self) -> Generator[bytes, None, None]:
+        """The bytes in chunks; the row is found now, its bytes read as the chunks are taken."""
+        return self._found(self.store.chunks(self.key, self.start, self.size))
+
+    def _found(self, value: _Found | None) -> _Found:
+        """The value read, or the error for bytes missing from storage."""
+        if value is None:
+            raise MissingAssetBytes(f"{self.label}: no stored bytes ({self.key})")
+        return value
 
 
 class AssetBinding:
@@ -38,69 +75,57 @@ class AssetBinding:
     def fetch(self, request: WitRequest) -> WitResponse:
         """Answer a request; a file body becomes a lazy host handle, never guest bytes.
 
-        When the client accepts a compressed variant, the guest still gets the plain file
-        (so reading it gives the real bytes) with the variant registered as an alternative
-        that the host sends if the guest passes the body through untouched.
+        When the handler picks a compressed variant, the guest still gets the plain file (so
+        reading it gives the real bytes) under the identity headers the handler decided in the
+        same pass, with the variant attached for an untouched pass-through (`passthrough`).
         """
-        headers = _header_map(request.headers)
-        answer = self._answer(request, headers)
+        answer = self._answer(request)
         if answer.file is None or self._manifest is None:
             return WitResponse(
                 answer.status, list(answer.headers), body_from_wit(answer.body or None)
             )
         entry = self._manifest.files[answer.file]
-        if answer.encoding:
-            plain_headers = {k: v for k, v in headers.items() if k != "accept-encoding"}
-            plain = self._answer(request, plain_headers)
-            if (plain.status, plain.file, plain.byte_range) == (answer.status, answer.file, None):
-                handle = self._lazy_body(entry, plain, self._alternative(entry, plain, answer))
-                return WitResponse(plain.status, list(plain.headers), handle)
-        handle = self._lazy_body(entry, answer)
-        return WitResponse(answer.status, list(answer.headers), handle)
+        if answer.identity_headers is None:
+            stored = self._stored(entry, answer.file, answer.encoding, answer.byte_range)
+            handle = self._bodies.add_stored(stored)
+            return WitResponse(answer.status, list(answer.headers), handle)
+        plain = self._stored(entry, answer.file)
+        handle = self._bodies.add_stored(plain, self._variant(entry, answer))
+        return WitResponse(answer.status, list(answer.identity_headers), handle)
 
-    def _answer(self, request: WitRequest, headers: dict[str, str]) -> AssetResponse:
+    def _answer(self, request: WitRequest) -> AssetResponse:
         """The handler's answer to a guest's request."""
         path, query, host = _split_url(request.url)
+        headers = _header_map(request.headers)
         return handle_asset_request(
             self._manifest, request.method, path, query, headers, self._options, host
         )
 
-    def _alternative(
-        self, entry: AssetEntry, plain: AssetResponse, encoded: AssetResponse
-    ) -> Alternative:
-        """The compressed answer's body and headers, to swap in on an untouched pass-through."""
+    def _variant(self, entry: AssetEntry, encoded: AssetResponse) -> Variant:
+        """The compressed answer's headers and bytes, to send on an untouched pass-through."""
         sent = dict(encoded.headers)
-        headers = tuple(
-            (name, sent[name]) for name in ("content-encoding", "etag", "content-length")
-        )
-        size = entry.representation(encoded.encoding).size
-        key = keys.encoded_key(self._project_id, encoded.encoding, encoded.file or "")
-        return Alternative(
-            dict(plain.headers)["etag"], headers, lambda: self._read(key, encoded.file or ""), size
-        )
+        headers = tuple((name, sent[name]) for name in _VARIANT_FIELDS)
+        plain_etag = dict(encoded.identity_headers or ())["etag"]
+        stored = self._stored(entry, encoded.file or "", encoded.encoding)
+        return Variant(plain_etag, headers, stored)
 
-    def _lazy_body(
-        self, entry: AssetEntry, answer: AssetResponse, alternative: Alternative | None = None
-    ) -> int:
-        """A body handle whose bytes (the chosen representation or range) are read on demand."""
-        pathname, encoding, byte_range = answer.file or "", answer.encoding, answer.byte_range
+    def _stored(
+        self,
+        entry: AssetEntry,
+        pathname: str,
+        encoding: str = IDENTITY,
+        byte_range: ByteRange | None = None,
+    ) -> StoredAsset:
+        """The stored bytes of a file's representation, or of a range of its identity bytes."""
         if encoding:
             key = keys.encoded_key(self._project_id, encoding, pathname)
         else:
             key = keys.asset_key(self._project_id, pathname)
+        label = f"{self._project_id}: {pathname}"
         if byte_range is None:
             size = entry.representation(encoding).size
-            return self._bodies.add_lazy(lambda: self._read(key, pathname), size, alternative)
-        start, length = byte_range.start, byte_range.end - byte_range.start
-        return self._bodies.add_lazy(lambda: self._read(key, pathname, start, length), length)
-
-    def _read(self, key: str, pathname: str, start: int = 0, length: int | None = None) -> bytes:
-        """The stored bytes (or a slice) under a key built from a manifest entry."""
-        store = self._store
-        data = store.get(key) if length is None else store.get_slice(key, start, length)
-        if data is None:
-            raise MissingAssetBytes(f"{self._project_id}: no stored bytes for {pathname} ({key})")
-        return data
+            return StoredAsset(self._store, key, label, 0, size, whole=True)
+        return StoredAsset(self._store, key, label, byte_range.start, byte_range.length, False)
 
 
 def _split_url(url: str) -> tuple[str, str, str]:

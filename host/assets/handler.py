@@ -13,7 +13,9 @@ Order of evaluation:
 2. Asset lookup, `html_handling`, the canonical-URL redirect, `not_found_handling`.
 3. For a file: If-None-Match (any representation's ETag; the 304 names the one matched),
    then Range/If-Range (identity bytes only), then `Accept-Encoding`. A request with
-   `Authorization` gets the default Cache-Control made `private` (see `headers`).
+   `Authorization` gets the default Cache-Control made `private` (see `headers`). An answer
+   sending a compressed representation also carries, from the same pass, the headers its
+   identity form would have (`identity_headers`): the binding gives guests the plain file.
 4. `_headers` rules matching the request's decoded path (and host) change every answer,
    as in the model (CORS and HSTS must reach redirects and errors too), except where the
    path cannot be resolved (NUL, invalid UTF-8: no path to match). What they may touch
@@ -30,8 +32,9 @@ Order of evaluation:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from host.assets.conditional import if_range_allows, matching_etag
@@ -58,7 +61,9 @@ class AssetResponse:
     """Status, headers (lower-case names) and either a short text body or a manifest file.
 
     `file` is the pathname whose bytes form the body: its `encoding` representation
-    ("" identity, "br", "gzip"), or only `byte_range` of its identity bytes.
+    ("" identity, "br", "gzip"), or only `byte_range` of its identity bytes. When `encoding`
+    is a compressed one, `identity_headers` are those of the same answer sending the identity
+    bytes instead (as a request accepting no encoding would get); otherwise they are None.
     """
 
     status: int
@@ -67,6 +72,7 @@ class AssetResponse:
     file: str | None = None
     encoding: str = IDENTITY
     byte_range: ByteRange | None = None
+    identity_headers: Headers | None = None
 
 
 def _text(
@@ -197,9 +203,23 @@ def _serve(ask: _Ask, entry: AssetEntry, pathname: str, immutable: bool) -> Asse
         partial = _partial(ask, entry, pathname, immutable)
         if partial is not None:
             return partial
-    ok = ask.custom(entry.headers.for_ok(immutable, chosen.encoding))
+    return _send(ask, 200, functools.partial(entry.headers.for_ok, immutable), chosen, pathname)
+
+
+def _send(
+    ask: _Ask,
+    status: int,
+    headers_for: Callable[[str], Headers],
+    chosen: Representation,
+    pathname: str,
+) -> AssetResponse:
+    """A 200 or 404-page answer sending `chosen`, with the identity headers if it is compressed."""
+    headers = ask.custom(headers_for(chosen.encoding))
+    identity = ask.custom(headers_for(IDENTITY)) if chosen.encoding else None
     file = None if ask.head else pathname
-    return AssetResponse(200, ok, file=file, encoding=chosen.encoding)
+    return AssetResponse(
+        status, headers, file=file, encoding=chosen.encoding, identity_headers=identity
+    )
 
 
 def _negotiate(entry: AssetEntry, headers: Mapping[str, str]) -> Representation:
@@ -235,11 +255,15 @@ def _miss(manifest: Manifest, ask: _Ask, path: str) -> AssetResponse:
     entry = manifest.files[fallback.pathname]
     if fallback.status == 404:
         chosen = _negotiate(entry, ask.headers)
-        page = ask.custom(entry.headers.for_not_found_page(chosen.encoding))
-        file = None if ask.head else fallback.pathname
-        return AssetResponse(404, page, file=file, encoding=chosen.encoding)
+        page = entry.headers.for_not_found_page
+        return _send(ask, 404, page, chosen, fallback.pathname)
     served = _serve(ask, entry, fallback.pathname, False)
-    return replace(served, headers=_vary_also(served.headers, "Accept"))
+    identity = served.identity_headers
+    return replace(
+        served,
+        headers=_vary_also(served.headers, "Accept"),
+        identity_headers=None if identity is None else _vary_also(identity, "Accept"),
+    )
 
 
 def _vary_also(headers: Headers, name: str) -> Headers:

@@ -2,43 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Protocol
 
 from host.errors import GuestBadResponse, GuestTrapped
 
+Chunks = Generator[bytes, None, None]
 
-@dataclass(frozen=True)
-class Alternative:
-    """Another form of a stored body (say, brotli) to send if the guest returns it untouched.
 
-    The guest sees and reads the plain body; `etag` is the plain body's ETag, and `headers`
-    (content-encoding, etag, content-length) describe the alternative form.
-    """
+class StoredBytes(Protocol):
+    """Bytes kept outside the table (say, in storage), read whole or in chunks when needed."""
 
-    etag: str
-    headers: tuple[tuple[str, str], ...]
-    load: Callable[[], bytes]
-    size: int
+    @property
+    def size(self) -> int:
+        """The length in bytes."""
+
+    def read(self) -> bytes:
+        """All the bytes at once."""
+
+    def chunks(self) -> Chunks:
+        """The bytes in chunks, each read as it is taken."""
 
 
 @dataclass
-class _Lazy:
-    """A body whose bytes are read only when someone needs them."""
+class _Stored:
+    """A stored body, read only when someone needs it; `attachment` is its maker's, opaque here."""
 
-    load: Callable[[], bytes]
-    size: int
-    alternative: Alternative | None = None
-    data: bytes | None = field(default=None)
+    source: StoredBytes
+    attachment: object | None = None
+    data: bytes | None = None
 
     def bytes(self) -> bytes:
         """Read the bytes once."""
         if self.data is None:
-            self.data = self.load()
+            self.data = self.source.read()
         return self.data
 
 
-Entry = bytes | bytearray | _Lazy
+Entry = bytes | bytearray | _Stored
+
+
+class BodyStream:
+    """A body sent in chunks, as a WSGI response iterable that runs callbacks when closed.
+
+    The WSGI server calls `close()` once the response is done or the client went away; the
+    callbacks then release what reading needed until that moment (the storage snapshot the
+    chunks come from).
+    """
+
+    def __init__(self, chunks: Chunks, size: int) -> None:
+        self.size = size
+        self._chunks = chunks
+        self._on_close = ExitStack()
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The stream is its own iterator."""
+        return self
+
+    def __next__(self) -> bytes:
+        """The next chunk."""
+        return next(self._chunks)
+
+    def call_on_close(self, callback: Callable[[], object]) -> None:
+        """Run `callback` when the stream is closed, after reading stops (last added runs first)."""
+        self._on_close.callback(callback)
+
+    def close(self) -> None:
+        """Stop reading, then run the callbacks; closing again does nothing."""
+        with self._on_close:
+            self._chunks.close()
 
 
 class BodyTable:
@@ -64,16 +98,14 @@ class BodyTable:
         """Store finished bytes; returns their handle."""
         return self._new(data)
 
-    def add_lazy(
-        self, load: Callable[[], bytes], size: int, alternative: Alternative | None = None
-    ) -> int:
-        """Store a body read by `load()` only when first needed; returns its handle."""
-        return self._new(_Lazy(load, size, alternative))
+    def add_stored(self, source: StoredBytes, attachment: object | None = None) -> int:
+        """A body whose bytes `source` gives only when needed, with its maker's attachment."""
+        return self._new(_Stored(source, attachment))
 
-    def alternative(self, handle: int) -> Alternative | None:
-        """The alternative form registered with a stored body, if any."""
+    def attachment(self, handle: int) -> object | None:
+        """What the maker of a stored body attached to it, if anything."""
         entry = self._entry(handle)
-        return entry.alternative if isinstance(entry, _Lazy) else None
+        return entry.attachment if isinstance(entry, _Stored) else None
 
     def create(self) -> int:
         """A new empty body the guest can append to."""
@@ -92,7 +124,7 @@ class BodyTable:
     def size(self, handle: int) -> int:
         """The body's length in bytes."""
         entry = self._entry(handle)
-        return entry.size if isinstance(entry, _Lazy) else len(entry)
+        return entry.source.size if isinstance(entry, _Stored) else len(entry)
 
     def read(self, handle: int, offset: int, limit: int) -> bytes:
         """Up to `limit` bytes from `offset`; empty at the end."""
@@ -100,10 +132,14 @@ class BodyTable:
 
     def take(self, handle: int) -> bytes:
         """The whole body, to send as a response (a guest's returned handle)."""
-        try:
-            return bytes(self._bytes(self._entry(handle)))
-        except GuestTrapped as error:
-            raise GuestBadResponse(str(error)) from None
+        return bytes(self._bytes(self._returned(handle)))
+
+    def stream(self, handle: int) -> BodyStream | None:
+        """A returned stored body not read yet, as chunks; None for bytes already in memory."""
+        entry = self._returned(handle)
+        if not isinstance(entry, _Stored) or entry.data is not None:
+            return None
+        return BodyStream(entry.source.chunks(), entry.source.size)
 
     def _new(self, entry: Entry) -> int:
         """Append an entry and return its handle."""
@@ -117,7 +153,14 @@ class BodyTable:
             raise GuestTrapped(f"unknown body handle {handle}")
         return self._entries[index]
 
+    def _returned(self, handle: int) -> Entry:
+        """The entry for a handle the guest returned: naming another is a bad response."""
+        try:
+            return self._entry(handle)
+        except GuestTrapped as error:
+            raise GuestBadResponse(str(error)) from None
+
     @staticmethod
     def _bytes(entry: Entry) -> bytes | bytearray:
-        """The entry's bytes, loading a lazy one."""
-        return entry.bytes() if isinstance(entry, _Lazy) else entry
+        """The entry's bytes, loading a stored one."""
+        return entry.bytes() if isinstance(entry, _Stored) else entry

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
 TABLE = "kv"
+CHUNK_SIZE = 256 * 1024
 
 
 class Writes:
@@ -76,6 +77,23 @@ class SqliteStore:
         ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def chunks(
+        self, key: str, start: int = 0, length: int | None = None, chunk_size: int = CHUNK_SIZE
+    ) -> Generator[bytes, None, None] | None:
+        """The value under `key` (or `length` bytes from `start`) in chunks, or None if absent.
+
+        The row is found now and its bytes are read as the chunks are taken, through one
+        read-only blob handle. Take them inside the same transaction as the lookup (keep the
+        `snapshot()` open until the chunks are done) so they come from the state it saw.
+        """
+        if start < 0 or (length is not None and length < 0) or chunk_size < 1:
+            raise ValueError("start and length must not be negative, chunk_size at least 1")
+        conn = self._conn
+        row = conn.execute(f"SELECT rowid FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return _blob_chunks(conn, int(row[0]), start, length, chunk_size)
+
     def keys(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, in order."""
         low, high = _prefix_range(prefix)
@@ -125,3 +143,18 @@ class SqliteStore:
 def _prefix_range(prefix: str) -> tuple[str, str]:
     """The half-open key range [low, high) holding exactly the keys that start with `prefix`."""
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _blob_chunks(
+    conn: sqlite3.Connection, rowid: int, start: int, length: int | None, chunk_size: int
+) -> Generator[bytes, None, None]:
+    """Bytes `start` to `start + length` (or the end) of one row's value, `chunk_size` at a time."""
+    with conn.blobopen(TABLE, "value", rowid, readonly=True) as blob:
+        size = len(blob)
+        position = min(start, size)
+        end = size if length is None else min(size, position + length)
+        blob.seek(position)
+        while position < end:
+            chunk = blob.read(min(chunk_size, end - position))
+            position += len(chunk)
+            yield chunk

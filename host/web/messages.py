@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from urllib.parse import quote, urlsplit
 
 import falcon
 
+from host.assets.passthrough import prefer_variant
+from host.config import MIB
 from host.errors import GuestBadResponse, GuestTrapped, RequestTooLarge
-from host.runtime.alternatives import prefer_alternative
-from host.runtime.bodies import BodyTable
+from host.runtime.bodies import BodyStream, BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.web.cookies import confine_cookie
 
@@ -28,6 +30,8 @@ SINGLETONS = frozenset(
 )  # fmt: skip
 MAX_HEADERS = 200
 MAX_HEADER_BYTES = 64 * 1024
+# A stored body larger than this is streamed from storage in chunks; smaller ones are sent whole.
+STREAM_ABOVE_BYTES = 1 * MIB
 
 
 def raw_target(env: dict[str, object]) -> str:
@@ -79,14 +83,19 @@ def write_response(
     answer: WitResponse,
     bodies: BodyTable,
     site: str,
+    snapshot: ExitStack | None = None,
 ) -> None:
     """Copy the guest's answer onto the Falcon response, refusing anything unsendable.
 
     A body is read from the body table only when it is sent: not for HEAD, 204 or 304.
+    `snapshot` holds the request's open storage snapshot: given it, a stored body larger than
+    `STREAM_ABOVE_BYTES` that nobody read yet goes out as `resp.stream`, which takes the
+    snapshot over and ends it when the WSGI server closes the stream, so every chunk comes
+    from the state the request saw. Otherwise the snapshot stays with the caller.
     """
     if not isinstance(answer.status, int) or not 200 <= answer.status <= 599:
         raise GuestBadResponse(f"status {answer.status!r} is not between 200 and 599")
-    answer = prefer_alternative(answer, bodies)
+    answer = prefer_variant(answer, bodies)
     resp.status = answer.status
     length = _write_headers(resp, answer.headers, site)
     if answer.status in BODILESS:
@@ -95,7 +104,26 @@ def write_response(
     elif req.method == "HEAD":
         resp.set_header("content-length", length or str(_body_size(answer.body, bodies)))
     else:
-        resp.data = _body_bytes(answer.body, bodies)
+        _write_body(resp, answer.body, bodies, snapshot)
+
+
+def _write_body(
+    resp: falcon.Response, body: bytes | int | None, bodies: BodyTable, snapshot: ExitStack | None
+) -> None:
+    """Send the body as `resp.data`, or a large stored one as a stream that ends `snapshot`."""
+    if snapshot is None or (stream := _large_stream(body, bodies)) is None:
+        resp.data = _body_bytes(body, bodies)
+        return
+    stream.call_on_close(snapshot.pop_all().close)
+    resp.stream = stream
+    resp.content_length = stream.size
+
+
+def _large_stream(body: bytes | int | None, bodies: BodyTable) -> BodyStream | None:
+    """A stored body above `STREAM_ABOVE_BYTES` not read yet, as a stream; else None."""
+    if not isinstance(body, int) or _body_size(body, bodies) <= STREAM_ABOVE_BYTES:
+        return None
+    return bodies.stream(body)
 
 
 def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]], site: str) -> str | None:

@@ -14,7 +14,7 @@ from host.assets.binding import AssetBinding, MissingAssetBytes
 from host.assets.build import build_assets
 from host.assets.manifests import ManifestCache
 from host.assets.options import AssetOptions
-from host.runtime.alternatives import prefer_alternative
+from host.assets.passthrough import prefer_variant
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.storage import keys
@@ -52,7 +52,7 @@ class Site:
         **headers: str,
     ) -> WitResponse:
         """What the client gets when a guest passes the binding's answer through untouched."""
-        return prefer_alternative(self.guest_view(path, method, host, **headers), self.bodies)
+        return prefer_variant(self.guest_view(path, method, host, **headers), self.bodies)
 
     def guest_view(
         self,
@@ -133,9 +133,9 @@ def test_a_guest_that_reads_an_asset_gets_the_plain_file(site: Site, accept: str
     assert header(seen, "vary") == "Accept-Encoding"
     assert site.body(seen) == JS
     rewrapped = WitResponse(404, [*seen.headers, ("x-extra", "1")], seen.body)
-    assert header(prefer_alternative(rewrapped, site.bodies), "content-encoding") in ("br", "gzip")
+    assert header(prefer_variant(rewrapped, site.bodies), "content-encoding") in ("br", "gzip")
     changed = WitResponse(200, [h for h in seen.headers if h[0] != "etag"], seen.body)
-    assert prefer_alternative(changed, site.bodies) is changed
+    assert prefer_variant(changed, site.bodies) is changed
 
 
 def test_variants_are_stored_under_their_own_keys(site: Site, store: SqliteStore) -> None:
@@ -274,7 +274,7 @@ def test_repeated_headers_are_joined(site: Site) -> None:
         [("Accept-Encoding", "identity;q=0.5"), ("accept-encoding", "gzip")],
         None,
     )
-    response = prefer_alternative(binding.fetch(request), site.bodies)
+    response = prefer_variant(binding.fetch(request), site.bodies)
     assert header(response, "content-encoding") == "gzip"
 
 
