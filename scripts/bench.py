@@ -21,31 +21,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmark import answers, deploys, machine, report, restart, throughput
+from benchmark import answers, machine, oneshots, report, throughput
 from benchmark.examples import LANGUAGES, Example, prepare
 from benchmark.install import InstallError, ensure_wrk
 from benchmark.plan import Plan
 from benchmark.processes import Processes, Server, ServerError
-from benchmark.rows import Row, timed_row
+from benchmark.progress import say
+from benchmark.rows import Row
 from benchmark.scaling import measure_scaling
 from benchmark.scenarios import SCENARIOS
 from benchmark.servers import start_baseline, start_wasmhost
 from benchmark.session import Session
-from benchmark.warm_projects import warm_rss_mib
-from benchmark.wasmhost import CommandFailed, Workspace, deploy
+from benchmark.wasmhost import CommandFailed, Workspace
 from benchmark.wrk import WrkOutputError
 
-DEPLOY_TITLE = "first request after a deploy (compiled at deploy)"
-RESTART_TITLE = "first request after a restart"
-FILES_TITLE = "`wasmhost deploy` of 1,000 small files, worker already compiled"
-RSS_TITLE = "RSS of the server's processes, 50 projects warm"
 ORDER = (
     *(scenario.key for scenario in SCENARIOS),
-    "first-after-deploy",
-    "first-after-restart",
-    "deploy-1000-files",
+    oneshots.DEPLOY[0],
+    oneshots.RESTART[0],
+    oneshots.FILES[0],
     "workers-2-vs-1",
-    "rss-50-projects",
+    oneshots.RSS[0],
 )
 
 
@@ -75,7 +71,7 @@ def main() -> int:
     print(report.markdown(about, settings, rows))
     if args.json is not None:
         report.write_json(args.json, about, settings, rows)
-        _say(f"wrote {args.json}")
+        say(f"wrote {args.json}")
     return 0
 
 
@@ -83,20 +79,19 @@ def run(plan: Plan, workers: int, threads: int) -> list[Row]:
     """Every scenario, in a temporary workspace, with every process stopped at the end."""
     with tempfile.TemporaryDirectory(prefix="wasmhost-bench-") as folder, Processes() as processes:
         session = Session(processes, Workspace(Path(folder)), plan, workers, threads)
-        _say("building the example guests (cached by scripts/build-guest)")
+        say("building the example guests (cached by scripts/build-guest)")
         examples = [prepare(session.space, language) for language in LANGUAGES]
         host = start_wasmhost(session)
-        first_ms = {
-            example.language: _deploy_example(session, host, example) for example in examples
-        }
-        recording, rows = _against_baseline(session, host, examples)
+        rows = oneshots.deploy_rows(session, host, examples)
+        recording, measured = _against_baseline(session, host, examples)
+        rows += measured
         for example in examples:
-            more, host = _one_shots(session, host, example, first_ms[example.language])
+            more, host = oneshots.later_rows(session, host, example)
             rows += more
         processes.stop(host)
-        _say("--workers 2 against --workers 1")
+        say("--workers 2 against --workers 1")
         rows += measure_scaling(session, examples, recording)
-        return rows + [_warm_rss_row(session, example) for example in examples]
+        return rows + [oneshots.rss_row(session, example) for example in examples]
 
 
 def _against_baseline(
@@ -110,47 +105,6 @@ def _against_baseline(
     rows = throughput.measure_all(host.port, baseline.port, examples, recording, session.plan)
     session.processes.stop(baseline)
     return recording, rows
-
-
-def _deploy_example(session: Session, host: Server, example: Example) -> float:
-    """Deploy an example (its worker compiles now); the time of its first request."""
-    _say(f"deploying {example.project} (compiles the worker)")
-    deploy(session.space, example.project, example.worker, example.site)
-    return deploys.first_request_ms(host.port, example, example.project)
-
-
-def _one_shots(
-    session: Session, host: Server, example: Example, first_deploy_ms: float
-) -> tuple[list[Row], Server]:
-    """Deploy, deploy-1000-files and restart timings of one example; the host, restarted."""
-    _say(f"one-shot scenarios of {example.project}")
-    repeats, port = range(1, session.plan.repeats), host.port
-    after_deploy = [first_deploy_ms]
-    after_deploy += [
-        deploys.first_after_fresh_deploy(session.space, port, example, n) for n in repeats
-    ]
-    files = [
-        deploys.deploy_small_files(session.space, port, example, n)
-        for n in range(session.plan.repeats)
-    ]
-    after_restart = []
-    for _ in range(session.plan.repeats):
-        elapsed_ms, host = restart.first_after_restart(session, host, example)
-        after_restart.append(elapsed_ms)
-    language = example.language
-    rows = [
-        timed_row("first-after-deploy", DEPLOY_TITLE, language, "ms", after_deploy),
-        timed_row("first-after-restart", RESTART_TITLE, language, "ms", after_restart),
-        timed_row("deploy-1000-files", FILES_TITLE, language, "ms", files),
-    ]
-    return rows, host
-
-
-def _warm_rss_row(session: Session, example: Example) -> Row:
-    """The RSS row of one example."""
-    _say(f"{session.plan.warm_projects} projects of {example.project} warm")
-    rss = warm_rss_mib(session, example)
-    return timed_row("rss-50-projects", RSS_TITLE, example.language, "MiB", [rss])
 
 
 def _arguments() -> argparse.Namespace:
@@ -167,11 +121,6 @@ def _arguments() -> argparse.Namespace:
 def _interrupt(signum: int, frame: FrameType | None) -> Any:
     """SIGTERM stops the bench like Ctrl-C: every process it started is stopped."""
     raise KeyboardInterrupt
-
-
-def _say(message: str) -> None:
-    """A progress line."""
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

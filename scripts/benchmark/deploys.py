@@ -24,8 +24,15 @@ def first_request_ms(port: int, example: Example, project: str) -> float:
     return answer.elapsed_ms
 
 
-def first_after_fresh_deploy(space: Workspace, port: int, example: Example, number: int) -> float:
-    """Deploy a worker the host never compiled to a new project; time its first request."""
+def first_after_deploy(space: Workspace, port: int, example: Example, number: int) -> float:
+    """Deploy a worker the host never compiled, then time the first request.
+
+    Sample 0 deploys the example itself (with its site, for the wrk scenarios); later ones
+    deploy it with a custom section added, to a project of their own.
+    """
+    if number == 0:
+        deploy(space, example.project, example.worker, example.site)
+        return first_request_ms(port, example, example.project)
     project = f"{example.project}-fresh-{number}"
     out = space.root / f"{project}.wasm"
     deploy(space, project, unseen_worker(example.worker, project, out), None)

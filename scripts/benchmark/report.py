@@ -64,7 +64,9 @@ def _line(row: Row) -> str:
 
 def _value(row: Row) -> str:
     """The measured figure with its unit, saying when it is a median."""
-    text = f"{_amount(row.value, row.unit)}"
+    if row.value is None:
+        return "—"
+    text = _amount(row.value, row.unit)
     if len(row.samples) > 1:
         text += f" (median of {len(row.samples)})"
     return text + (f"; {row.detail}" if row.detail else "")

@@ -9,8 +9,16 @@ from .servers import start_wasmhost
 from .session import Session
 
 
-def first_after_restart(session: Session, host: Server, example: Example) -> tuple[float, Server]:
-    """Stop `host`, start it again; the first `/api/hello`'s time and the new host."""
-    session.processes.stop(host)
-    restarted = start_wasmhost(session)
-    return first_request_ms(restarted.port, example, example.project), restarted
+class Restarts:
+    """The host, restarted before each sample; `host` is the one running now."""
+
+    def __init__(self, session: Session, host: Server, example: Example) -> None:
+        self.session = session
+        self.host = host
+        self.example = example
+
+    def sample(self, number: int) -> float:
+        """Stop the host, start it again, time the first `/api/hello` (sent once it listens)."""
+        self.session.processes.stop(self.host)
+        self.host = start_wasmhost(self.session)
+        return first_request_ms(self.host.port, self.example, self.example.project)

@@ -13,13 +13,14 @@ TIMES = "x"
 
 @dataclass
 class Row:
-    """A measured scenario; `value` is in `unit` (the median when there are several samples)."""
+    """A scenario's result; `value` is in `unit` (the median of several samples), None when
+    it could not be measured (then `problems` says why)."""
 
     key: str
     title: str
     example: str
     unit: str
-    value: float
+    value: float | None
     samples: list[float] = field(default_factory=list)
     p50_ms: float | None = None
     p99_ms: float | None = None
@@ -60,6 +61,11 @@ def throughput_row(key: str, title: str, example: str, host: WrkResult, base: Wr
 def timed_row(key: str, title: str, example: str, unit: str, samples: list[float]) -> Row:
     """A one-shot scenario repeated `len(samples)` times; its value is the median."""
     return Row(key, title, example, unit, statistics.median(samples), list(samples))
+
+
+def failed_row(key: str, title: str, example: str, unit: str, problem: str) -> Row:
+    """A scenario that could not be measured, and why."""
+    return Row(key, title, example, unit, None, problems=[problem])
 
 
 def failures(server: str, result: WrkResult) -> list[str]:

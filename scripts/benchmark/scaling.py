@@ -1,4 +1,8 @@
-"""`--workers 2` against `--workers 1` on `/api/hello`, for wasmhost and for the baseline."""
+"""`--workers 2` against `--workers 1` on `/api/hello`, for wasmhost and for the baseline.
+
+All four servers run at once and each pair is measured back to back, so that the load other
+work puts on the machine drifts as little as possible between the two runs compared.
+"""
 
 from __future__ import annotations
 
@@ -13,48 +17,45 @@ from .throughput import drive
 from .wrk import WrkResult
 
 HELLO = SCENARIOS[0]
-WORKER_COUNTS = (1, 2)
-Runs = dict[tuple[str, str, int], WrkResult]
+FEWER, MORE = 1, 2
 
 
 def measure_scaling(session: Session, examples: list[Example], recording: Recording) -> list[Row]:
     """One row per example: req/s with 2 workers over req/s with 1, baseline's alongside."""
-    runs: Runs = {}
-    for workers in WORKER_COUNTS:
-        host = start_wasmhost(session, workers)
-        _drive_examples(session, host, "wasmhost", workers, examples, recording, runs)
-        baseline = start_baseline(session, workers)
-        _drive_examples(session, baseline, "baseline", workers, examples, recording, runs)
-    return [_row(example.language, runs) for example in examples]
-
-
-def _drive_examples(
-    session: Session,
-    server: Server,
-    name: str,
-    workers: int,
-    examples: list[Example],
-    recording: Recording,
-    runs: Runs,
-) -> None:
-    """Measure `/api/hello` of every example on one server, then stop it."""
+    hosts = [start_wasmhost(session, workers) for workers in (FEWER, MORE)]
+    baselines = [start_baseline(session, workers) for workers in (FEWER, MORE)]
+    rows = []
     for example in examples:
-        warm_up = name == "wasmhost"
-        result = drive(server.port, example.project, HELLO, recording, session.plan, warm_up)
-        runs[(name, example.language, workers)] = result
-    session.processes.stop(server)
+        host_runs = _pair(session, hosts, example, recording, warm_up=True)
+        baseline_runs = _pair(session, baselines, example, recording, warm_up=False)
+        rows.append(_row(example.language, host_runs, baseline_runs))
+    for server in hosts + baselines:
+        session.processes.stop(server)
+    return rows
 
 
-def _row(language: str, runs: Runs) -> Row:
+def _pair(
+    session: Session, servers: list[Server], example: Example, recording: Recording, warm_up: bool
+) -> tuple[WrkResult, WrkResult]:
+    """`/api/hello` of one example on the 1-worker server, then on the 2-worker one."""
+    fewer, more = (
+        drive(server.port, example.project, HELLO, recording, session.plan, warm_up)
+        for server in servers
+    )
+    return fewer, more
+
+
+def _row(
+    language: str, host: tuple[WrkResult, WrkResult], baseline: tuple[WrkResult, WrkResult]
+) -> Row:
     """The scaling row of one example."""
-    host_1, host_2 = (runs[("wasmhost", language, w)] for w in WORKER_COUNTS)
-    base_1, base_2 = (runs[("baseline", language, w)] for w in WORKER_COUNTS)
-    scaling = _rate_ratio(host_2, host_1)
+    (host_1, host_2), (base_1, base_2) = host, baseline
     detail = (
         f"{host_2.requests_per_second:,.0f} vs {host_1.requests_per_second:,.0f} req/s"
         f" (baseline {base_2.requests_per_second:,.0f} vs {base_1.requests_per_second:,.0f})"
     )
     named = (("wasmhost", host_1), ("wasmhost", host_2), ("baseline", base_1), ("baseline", base_2))
+    scaling = _rate_ratio(host_2, host_1)
     return Row(
         "workers-2-vs-1",
         "`--workers 2` / `--workers 1`, `/api/hello`",

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
-import sys
-
 from . import client, wrk
 from .answers import Recording
 from .examples import Example
 from .plan import Plan
-from .rows import Row, throughput_row
+from .progress import say
+from .rows import RATE, Row, failed_row, throughput_row
 from .scenarios import SCENARIOS, Scenario
 
 
 def measure_all(
     host_port: int, baseline_port: int, examples: list[Example], recording: Recording, plan: Plan
 ) -> list[Row]:
-    """Every scenario of every example, on both servers."""
-    rows = []
-    for example in examples:
-        for scenario in SCENARIOS:
-            host = drive(host_port, example.project, scenario, recording, plan, warm_up=True)
-            base = drive(baseline_port, example.project, scenario, recording, plan)
-            rows.append(throughput_row(scenario.key, scenario.title, example.language, host, base))
-            summary = _summary(host, base)
-            print(
-                f"bench: {example.project} {scenario.key}: {summary}", file=sys.stderr, flush=True
-            )
-    return rows
+    """Every scenario of every example, on both servers (not those the host got wrong)."""
+    return [
+        _measure(host_port, baseline_port, example, scenario, recording, plan)
+        for example in examples
+        for scenario in SCENARIOS
+    ]
+
+
+def _measure(
+    host_port: int,
+    baseline_port: int,
+    example: Example,
+    scenario: Scenario,
+    recording: Recording,
+    plan: Plan,
+) -> Row:
+    """One scenario of one example on wasmhost, then on the baseline."""
+    project, language = example.project, example.language
+    problem = recording.problems.get((project, scenario.key))
+    if problem is not None:
+        say(f"{project} {scenario.key}: not timed: {problem}")
+        return failed_row(scenario.key, scenario.title, language, RATE, problem)
+    host = drive(host_port, project, scenario, recording, plan, warm_up=True)
+    base = drive(baseline_port, project, scenario, recording, plan)
+    say(f"{project} {scenario.key}: {_summary(host, base)}")
+    return throughput_row(scenario.key, scenario.title, language, host, base)
 
 
 def drive(

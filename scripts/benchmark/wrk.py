@@ -33,11 +33,6 @@ class WrkResult:
     failed_responses: int
     socket_errors: int
 
-    @property
-    def trustworthy(self) -> bool:
-        """True when every request got a 2xx or 3xx answer and no socket failed."""
-        return self.requests > 0 and self.failed_responses == 0 and self.socket_errors == 0
-
 
 def parse(report: str) -> WrkResult:
     """Read req/s, p50, p99 and the failures from wrk's `--latency` output."""

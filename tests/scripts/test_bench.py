@@ -14,7 +14,7 @@ from scripts.benchmark.answers import Recording, entry
 from scripts.benchmark.baseline import create_app
 from scripts.benchmark.client import Answer
 from scripts.benchmark.report import markdown, write_json
-from scripts.benchmark.rows import Row, throughput_row, timed_row
+from scripts.benchmark.rows import Row, failed_row, throughput_row, timed_row
 from scripts.benchmark.sites import unseen_worker
 from scripts.benchmark.targets import verdicts
 from scripts.benchmark.wrk import WrkOutputError, WrkResult, parse
@@ -55,14 +55,12 @@ def test_parse_reads_rate_percentiles_in_any_unit_and_requests() -> None:
     assert result.requests_per_second == 680.66
     assert result.p50_ms == pytest.approx(0.812)
     assert result.p99_ms == pytest.approx(1020.0)
-    assert result.requests == 1363
-    assert result.trustworthy
+    assert (result.requests, result.failed_responses, result.socket_errors) == (1363, 0, 0)
 
 
 def test_parse_counts_failed_answers_and_socket_errors() -> None:
     result = parse(FAILING)
     assert (result.failed_responses, result.socket_errors) == (330, 5)
-    assert not result.trustworthy
 
 
 @pytest.mark.parametrize("report", ["", "unable to connect to 127.0.0.1:1 Connection refused"])
@@ -99,6 +97,14 @@ def test_a_run_with_failed_answers_meets_no_target() -> None:
     failing = parse(FAILING)
     row = throughput_row("api-hello", "hello", "py", failing, wrk_result(100, 8))
     assert row.problems == ["wasmhost: 330 non-2xx/3xx answers", "wasmhost: 5 socket errors"]
+    assert not any(v.met for v in verdicts(row))
+
+
+def test_a_scenario_that_could_not_be_measured_says_why() -> None:
+    row = failed_row("small-asset", "`/`", "js", "req/s", "hello-js /: status 500")
+    line = markdown(MACHINE, SETTINGS, [row]).splitlines()[-1]
+    assert line.startswith("| `/` | js | — | — | — | — |")
+    assert line.endswith("| **invalid**: hello-js /: status 500 |")
     assert not any(v.met for v in verdicts(row))
 
 
