@@ -4,6 +4,7 @@ The host here serves with one worker process and one thread, so consecutive requ
 project meet the same warm instance whenever it is reused at all.
 """
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,18 @@ def test_output_is_logged_with_its_own_request(one_thread: Started, project: str
     for text in ("first-output-marker", "second-output-marker"):
         assert log.count(f"[{project}] stdout: {text}") == 1
         assert log.count(f"[{project}] stderr: {text}") == 1
+
+
+def test_timers_left_by_a_request_never_run_in_the_next(
+    one_thread: Started, misbehave_js: Path
+) -> None:
+    one_thread.deploy("timers-js", misbehave_js)
+    assert one_thread.get("timers-js", "/timer-left").status == 200
+    time.sleep(0.1)
+    assert one_thread.get("timers-js", "/state/count").status == 200
+    log = one_thread.log_text()
+    assert "1 timer(s) still pending when the request ended were cancelled" in log
+    assert "left-behind timer fired" not in log
 
 
 def test_a_new_deployment_starts_fresh(

@@ -91,6 +91,10 @@ const ROUTES = {
     await new Promise((resolve) => setTimeout(resolve, 20));
     return new Response("answered after the timer");
   },
+  "/timer-left": () => {
+    setTimeout(() => console.log("left-behind timer fired"), 20);
+    return new Response("left a timer behind");
+  },
 
   // The asset binding.
   "/asset": (request, env) => {

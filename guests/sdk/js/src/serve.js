@@ -4,7 +4,7 @@ import { Assets, ExecutionContext, takeWaitUntil, unsettledWaitUntil } from "./e
 import { report } from "./errors.js";
 import { requestFromWit, responseToWit } from "./messages.js";
 import { RequestScope } from "./scope.js";
-import { OutOfTime, watch } from "./timers.js";
+import { OutOfTime, cancelPendingTimers, watch } from "./timers.js";
 
 /**
  * Milliseconds after the request started until which ctx.waitUntil() promises are awaited.
@@ -38,7 +38,7 @@ export function checkWorker(namespace, entry = "worker.js") {
 
 /**
  * Serve the WIT request `req` with `worker.fetch(request, env, ctx)`, talking to the WIT
- * imports `host`; returns a WIT response. The request's bodies and `env` end with it.
+ * imports `host`; returns a WIT response. The request's bodies, `env` and timers end with it.
  */
 export async function serve(worker, req, host) {
   const scope = new RequestScope(host);
@@ -46,6 +46,13 @@ export async function serve(worker, req, host) {
     return await serveIn(scope, worker, req);
   } finally {
     scope.end();
+    const cancelled = cancelPendingTimers();
+    if (cancelled) {
+      console.error(
+        `${cancelled} timer(s) still pending when the request ended were cancelled ` +
+          "(to finish work after the response, pass a promise to ctx.waitUntil())",
+      );
+    }
   }
 }
 

@@ -91,6 +91,17 @@ function clearInterval(id) {
   realClearInterval(id);
 }
 
+/**
+ * Cancel every timer still pending (when a request ends, as Workers do: a warm instance's next
+ * request must not run this one's callbacks); returns how many there were.
+ */
+export function cancelPendingTimers() {
+  const count = pending.size;
+  for (const [id, { every }] of pending) (every ? realClearInterval : realClearTimeout)(id);
+  pending.clear();
+  return count;
+}
+
 /** Milliseconds until the last pending timer is due, or undefined if none is pending. */
 function untilLastTimer() {
   if (pending.size === 0) return undefined;
