@@ -1,0 +1,136 @@
+"""Values read in chunks through a read-only blob handle: ranges, boundaries, snapshots."""
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host.storage.kv import CHUNK_SIZE, SqliteStore
+
+DATA = random.Random(7).randbytes(3 * CHUNK_SIZE + 100)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> SqliteStore:
+    """A store holding `DATA`, a few small values and an empty one."""
+    store = SqliteStore(tmp_path_factory.mktemp("kv") / "kv.db")
+    with store.atomic() as writes:
+        writes.put("data", DATA)
+        writes.put("ten", b"0123456789")
+        writes.put("empty", b"")
+    return store
+
+
+def read(
+    store: SqliteStore,
+    key: str,
+    start: int = 0,
+    length: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> list[bytes]:
+    """Every chunk of a stored value (the key must exist)."""
+    chunks = store.chunks(key, start, length, chunk_size)
+    assert chunks is not None
+    return list(chunks)
+
+
+def test_whole_value_in_default_chunks(store: SqliteStore) -> None:
+    chunks = read(store, "data")
+    assert [len(chunk) for chunk in chunks] == [CHUNK_SIZE] * 3 + [100]
+    assert b"".join(chunks) == DATA
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk_size", "lengths"),
+    [
+        (10, 5, [5, 5]),
+        (10, 10, [10]),
+        (10, 11, [10]),
+        (10, 3, [3, 3, 3, 1]),
+        (10, 1, [1] * 10),
+    ],
+)
+def test_exact_chunk_boundaries(
+    store: SqliteStore, size: int, chunk_size: int, lengths: list[int]
+) -> None:
+    chunks = read(store, "ten", 0, size, chunk_size)
+    assert [len(chunk) for chunk in chunks] == lengths
+    assert b"".join(chunks) == b"0123456789"
+
+
+@pytest.mark.parametrize(
+    ("start", "length", "expected"),
+    [
+        (0, None, b"0123456789"),
+        (3, None, b"3456789"),
+        (3, 4, b"3456"),
+        (9, 1, b"9"),
+        (8, 100, b"89"),
+        (10, None, b""),
+        (10, 5, b""),
+        (50, 5, b""),
+        (4, 0, b""),
+    ],
+)
+def test_ranges(store: SqliteStore, start: int, length: int | None, expected: bytes) -> None:
+    chunks = store.chunks("ten", start, length, 3)
+    assert chunks is not None
+    assert b"".join(chunks) == expected
+
+
+def test_an_empty_value_has_no_chunks(store: SqliteStore) -> None:
+    assert read(store, "empty") == []
+    assert read(store, "empty", 0, 10) == []
+
+
+def test_a_missing_key_is_none(store: SqliteStore) -> None:
+    assert store.chunks("missing") is None
+    assert store.chunks("missing", 5, 10) is None
+
+
+@pytest.mark.parametrize(("start", "length", "chunk_size"), [(-1, None, 1), (0, -1, 1), (0, 1, 0)])
+def test_bad_arguments_are_refused(
+    store: SqliteStore, start: int, length: int | None, chunk_size: int
+) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        store.chunks("ten", start, length, chunk_size)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=len(DATA) + 10),
+    st.none() | st.integers(min_value=0, max_value=len(DATA) + 10),
+    st.sampled_from([1000, 4096, CHUNK_SIZE]),
+)
+def test_any_range_is_the_slice(
+    store: SqliteStore, start: int, length: int | None, chunk_size: int
+) -> None:
+    chunks = read(store, "data", start, length, chunk_size)
+    expected = DATA[start:] if length is None else DATA[start : start + length]
+    assert b"".join(chunks) == expected
+    assert all(0 < len(chunk) <= chunk_size for chunk in chunks)
+
+
+def test_chunks_taken_inside_a_snapshot_come_from_it(tmp_path: Path) -> None:
+    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+    old, new = b"a" * 1000, b"b" * 2000
+    with writer.atomic() as writes:
+        writes.put("file", old)
+    with reader.snapshot():
+        chunks = reader.chunks("file", chunk_size=100)  # the row is found here
+        assert chunks is not None
+        with writer.atomic() as writes:
+            writes.delete("file")
+            writes.put("file", new)
+        assert b"".join(chunks) == old
+    assert reader.get("file") == new
+
+
+def test_a_generator_closed_midway_reads_no_more(store: SqliteStore) -> None:
+    chunks = store.chunks("data", chunk_size=10)
+    assert chunks is not None
+    assert next(chunks) == DATA[:10]
+    chunks.close()
+    assert list(chunks) == []

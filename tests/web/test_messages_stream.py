@@ -1,0 +1,235 @@
+"""Large stored bodies go out streamed from the request's own snapshot; HEAD and 304 read nothing.
+
+The app below answers the way the guest dispatch does for a guest that returns
+`env.ASSETS.fetch(request)` untouched: one storage snapshot around the request, handed to
+`write_response`, over a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import random
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import falcon
+import falcon.testing
+import pytest
+from waitress.server import create_server
+
+from host.assets.binding import AssetBinding
+from host.assets.build import build_assets
+from host.assets.manifest import etag_for
+from host.assets.manifests import ManifestCache
+from host.assets.options import AssetOptions
+from host.config import MIB
+from host.runtime.bodies import BodyStream, BodyTable
+from host.storage import keys
+from host.storage.deployments import active_deployment, write_deployment
+from host.storage.kv import SqliteStore
+from host.web import errors
+from host.web.messages import STREAM_ABOVE_BYTES, to_wit_request, write_response
+
+PROJECT = "demo"
+HOST = "demo.localhost"
+BIG = random.Random(3).randbytes(STREAM_ABOVE_BYTES + 300_000)
+BIG_TEXT = b"a line of text that compresses very well indeed\n" * 30_000
+SMALL = b"small file\n"
+
+
+class PassThrough:
+    """A sink serving the project's files as an untouched pass-through of the asset binding."""
+
+    def __init__(self, store: SqliteStore, hand_over: bool = True, guest_reads: bool = False):
+        self.store = store
+        self.hand_over = hand_over
+        self.guest_reads = guest_reads
+        self.manifests = ManifestCache(store)
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
+        """Answer inside one snapshot, handed to `write_response` (or kept, if told so)."""
+        with ExitStack() as snapshot:
+            snapshot.enter_context(self.store.snapshot())
+            deployment = active_deployment(self.store, PROJECT)
+            assert deployment is not None
+            assets = self.manifests.get(deployment)
+            bodies = BodyTable(MIB)
+            binding = AssetBinding(PROJECT, assets.manifest, assets.options, self.store, bodies)
+            answer = binding.fetch(to_wit_request(req, HOST, bodies, MIB))
+            if self.guest_reads and isinstance(answer.body, int):
+                bodies.read(answer.body, 0, 10)
+            held = snapshot if self.hand_over else None
+            write_response(req, resp, answer, bodies, HOST, snapshot=held)
+
+
+def deploy(store: SqliteStore, big: bytes = BIG) -> None:
+    """Deploy the test site, with `big` as /big.bin."""
+    files = {"/big.bin": big, "/big.txt": BIG_TEXT, "/small.txt": SMALL}
+    options = AssetOptions()
+    built = build_assets(files, options)
+    write_deployment(
+        store,
+        PROJECT,
+        worker=b"\0asm",
+        worker_sha256="0" * 64,
+        files=built.files,
+        manifest=built.manifest.to_json(),
+        asset_options=options.to_mapping(),
+        variants=built.variants,
+    )
+
+
+def make_app(store: SqliteStore, **sink: bool) -> falcon.App[Any, Any]:
+    """A Falcon app whose every path goes to `PassThrough`, errors mapped as the host maps them."""
+    app = falcon.App(media_type=falcon.MEDIA_TEXT)
+    app.add_sink(PassThrough(store, **sink), prefix="/")
+    errors.install(app)
+    return app
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    """A store with the site deployed."""
+    store = SqliteStore(tmp_path / "kv.db")
+    deploy(store)
+    return store
+
+
+class Call:
+    """One WSGI call, its status and headers, and the body iterable not consumed yet."""
+
+    def __init__(
+        self, app: falcon.App[Any, Any], path: str, method: str = "GET", **headers: str
+    ) -> None:
+        fields = {name.replace("_", "-"): value for name, value in headers.items()}
+        environ = falcon.testing.create_environ(path, method=method, headers=fields, host=HOST)
+        self.headers: dict[str, str] = {}
+        self.body: Iterable[bytes] = app(environ, self._start)
+
+    def _start(self, status: str, headers: list[tuple[str, str]], *_: object) -> Any:
+        """The WSGI start_response."""
+        self.status = int(status.split()[0])
+        self.headers = {name.lower(): value for name, value in headers}
+
+    def read(self) -> bytes:
+        """The whole body, then the iterable closed (as a WSGI server does)."""
+        try:
+            return b"".join(self.body)
+        finally:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+
+
+def test_a_large_stored_body_is_streamed_with_its_length(store: SqliteStore) -> None:
+    call = Call(make_app(store), "/big.bin")
+    assert isinstance(call.body, BodyStream)
+    assert call.headers["content-length"] == str(len(BIG))
+    assert call.read() == BIG
+
+
+@pytest.mark.parametrize("path", ["/small.txt", "/big.txt"])
+def test_small_and_compressed_bodies_are_sent_whole(store: SqliteStore, path: str) -> None:
+    call = Call(make_app(store), path, accept_encoding="gzip")
+    assert isinstance(call.body, list)
+    body = call.read()
+    if path == "/big.txt":
+        assert call.headers["content-encoding"] == "gzip"
+        body = gzip.decompress(body)
+    assert body == (SMALL if path == "/small.txt" else BIG_TEXT)
+
+
+def test_a_large_plain_text_for_a_client_without_encodings_is_streamed(store: SqliteStore) -> None:
+    call = Call(make_app(store), "/big.txt")
+    assert isinstance(call.body, BodyStream)
+    assert "content-encoding" not in call.headers
+    assert call.read() == BIG_TEXT
+
+
+def test_a_large_range_is_streamed_as_its_slice(store: SqliteStore) -> None:
+    last = STREAM_ABOVE_BYTES + 1000
+    call = Call(make_app(store), "/big.bin", range=f"bytes=100-{last}")
+    assert call.status == 206
+    assert isinstance(call.body, BodyStream)
+    assert call.headers["content-length"] == str(last + 1 - 100)
+    assert call.read() == BIG[100 : last + 1]
+
+
+@pytest.mark.parametrize("sink", [{"hand_over": False}, {"guest_reads": True}])
+def test_without_the_snapshot_or_once_read_the_body_goes_whole(
+    store: SqliteStore, sink: dict[str, bool]
+) -> None:
+    call = Call(make_app(store, **sink), "/big.bin")
+    assert isinstance(call.body, list)
+    assert call.read() == BIG
+
+
+def test_the_stream_reads_the_state_the_request_saw(store: SqliteStore, tmp_path: Path) -> None:
+    app = make_app(store)
+    call = Call(app, "/big.bin")
+    assert isinstance(call.body, BodyStream)
+    newer = bytes(reversed(BIG))
+    deploy(SqliteStore(tmp_path / "kv.db"), newer)  # another process redeploys meanwhile
+    assert call.headers["etag"] == etag_for(BIG)
+    assert call.read() == BIG
+    after = Call(app, "/big.bin")  # the snapshot was released when the stream closed
+    assert (after.headers["etag"], after.read()) == (etag_for(newer), newer)
+
+
+def test_closing_a_stream_early_releases_the_snapshot(store: SqliteStore, tmp_path: Path) -> None:
+    app = make_app(store)
+    call = Call(app, "/big.bin")
+    assert isinstance(call.body, BodyStream)
+    assert next(iter(call.body))
+    call.body.close()  # the client went away
+    deploy(SqliteStore(tmp_path / "kv.db"), SMALL)
+    assert Call(app, "/big.bin").read() == SMALL
+
+
+def test_head_and_304_read_no_bytes(store: SqliteStore) -> None:
+    with store.atomic() as writes:
+        writes.delete(keys.asset_key(PROJECT, "/big.bin"))
+    app = make_app(store)
+    head = Call(app, "/big.bin", "HEAD")
+    assert (head.status, head.read()) == (200, b"")
+    assert head.headers["content-length"] == str(len(BIG))
+    revalidated = Call(app, "/big.bin", if_none_match=etag_for(BIG))
+    assert (revalidated.status, revalidated.read()) == (304, b"")
+    missing = Call(app, "/big.bin")  # a GET needs the bytes
+    assert (missing.status, missing.read()) == (500, b"Internal Server Error\n")
+
+
+@pytest.fixture
+def served(store: SqliteStore) -> Iterator[int]:
+    """The app served by waitress on loopback with one thread; yields its port."""
+    server = create_server(make_app(store), host="127.0.0.1", port=0, threads=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+def get(port: int, path: str) -> tuple[str | None, bytes]:
+    """GET `path` over a new loopback connection: ETag and body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": HOST})
+        response = conn.getresponse()
+        assert response.status == 200
+        return response.getheader("etag"), response.read()
+    finally:
+        conn.close()
+
+
+def test_streams_over_real_http_end_their_snapshot(served: int, tmp_path: Path) -> None:
+    assert get(served, "/big.bin") == (etag_for(BIG), BIG)
+    newer = bytes(reversed(BIG))
+    deploy(SqliteStore(tmp_path / "kv.db"), newer)
+    assert get(served, "/big.bin") == (etag_for(newer), newer)
