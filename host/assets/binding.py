@@ -125,7 +125,8 @@ class AssetBinding:
         if byte_range is None:
             size = entry.representation(encoding).size
             return StoredAsset(self._store, key, label, 0, size, whole=True)
-        return StoredAsset(self._store, key, label, byte_range.start, byte_range.length, False)
+        start, length = byte_range.start, byte_range.length
+        return StoredAsset(self._store, key, label, start, length, whole=False)
 
 
 def _split_url(url: str) -> tuple[str, str, str]:
