@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import falcon
 
 from host.assets.binding import AssetBinding
@@ -61,10 +63,15 @@ class GuestDispatch:
         self._manifests = ManifestCache(services.store)
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
-        """Look up the active deployment, run the worker in a lent instance, send its answer."""
+        """Look up the active deployment, run the worker in a lent instance, send its answer.
+
+        Everything the request reads comes from one storage snapshot; a large stored body sent
+        as a stream takes the snapshot over and ends it when the stream is closed.
+        """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
-        with services.store.snapshot():
+        with ExitStack() as snapshot:
+            snapshot.enter_context(services.store.snapshot())
             deployment = self._deployments.get(project_id)
             if deployment is None:
                 raise ProjectNotFound(project_id)
@@ -80,7 +87,7 @@ class GuestDispatch:
                     answer = guest.fetch(scope, output, wit_request)
                 finally:
                     output.flush()
-            write_response(req, resp, answer, bodies, site=host.partition(":")[0])
+            write_response(req, resp, answer, bodies, host.partition(":")[0], snapshot)
 
     def _worker(self, sha256: str, project_id: str) -> CompiledWorker:
         """The compiled worker; one that no longer loads is a host failure, not a client's."""

@@ -3,26 +3,32 @@
 import threading
 from pathlib import Path
 
+import pytest
+
 from host.assets.manifest import etag_for
+from host.web.messages import STREAM_ABOVE_BYTES
 from tests.conftest import Host
 
 
+@pytest.mark.parametrize(
+    "lines", [20_000, STREAM_ABOVE_BYTES // 10 + 1], ids=["sent-whole", "streamed-in-chunks"]
+)
 def test_body_always_matches_its_etag_during_redeploys(
-    host: Host, hello_py: Path, tmp_path: Path
+    host: Host, hello_py: Path, tmp_path: Path, lines: int
 ) -> None:
     versions = []
     for n in range(2):
         public = tmp_path / f"v{n}"
         public.mkdir()
-        (public / "data.txt").write_bytes(f"version {n}\n".encode() * 20_000)
+        (public / "data.txt").write_bytes(f"version {n}\n".encode() * lines)
         versions.append(public)
-    host.deploy("flip", hello_py, versions[0])
+    host.deploy(f"flip-{lines}", hello_py, versions[0])
     stop = threading.Event()
     seen: list[tuple[str | None, bytes]] = []
 
     def read() -> None:
         while not stop.is_set():
-            reply = host.get("flip", "/data.txt")
+            reply = host.get(f"flip-{lines}", "/data.txt")
             assert reply.status == 200
             seen.append((reply.header("etag"), reply.body))
 
@@ -31,7 +37,7 @@ def test_body_always_matches_its_etag_during_redeploys(
         reader.start()
     try:
         for n in (1, 0, 1, 0):
-            host.deploy("flip", hello_py, versions[n])
+            host.deploy(f"flip-{lines}", hello_py, versions[n])
     finally:
         stop.set()
         for reader in readers:
