@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -114,9 +113,9 @@ def serve(
 def _prepare_database(settings: Settings) -> None:
     """Create the table (in WAL mode) once, so workers starting together do not race to.
 
-    No connection may cross the fork: the store is dropped at once, and its connection (in a
-    reference cycle through sqlite3's statement cache) collected. Host secrets need nothing
-    here: `host_secret` makes each in one immediate transaction, so workers agree on it.
+    No connection crosses the fork: making the store closes the connection it set up with.
+    Host secrets need nothing here: `host_secret` makes each in one immediate transaction, so
+    workers agree on it.
     """
     from host.storage.kv import SqliteStore
 
@@ -124,7 +123,6 @@ def _prepare_database(settings: Settings) -> None:
         SqliteStore(settings.db)
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot open the database {settings.db}: {error}") from None
-    gc.collect()
 
 
 @main.command()

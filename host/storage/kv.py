@@ -45,9 +45,13 @@ class SqliteStore:
         self.path = Path(path)
         self._local = threading.local()
         self._commits = 0  # batches committed through this store (this process)
-        db = sqlite_utils.Database(self._connect())
-        db.enable_wal()
-        db[TABLE].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
+        setup = self._connect()
+        try:
+            db = sqlite_utils.Database(setup)
+            db.enable_wal()
+            db[TABLE].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
+        finally:
+            setup.close()  # threads open their own; none may outlive a fork
 
     def _connect(self) -> sqlite3.Connection:
         """A new autocommit connection; transactions are opened explicitly."""
