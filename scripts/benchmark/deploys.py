@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import client
 from .answers import WrongAnswer
 from .examples import Example
@@ -47,11 +45,6 @@ def deploy_small_files(space: Workspace, port: int, example: Example, number: in
     project = f"files-{example.language}-{number}"
     elapsed_ms = deploy(space, project, example.worker, folder)
     answer = client.get(port, project, SAMPLE_FILE)
-    if answer.status != 200 or answer.body != _read(folder, SAMPLE_FILE):
+    if answer.status != 200 or answer.body != (folder / SAMPLE_FILE.lstrip("/")).read_bytes():
         raise WrongAnswer(f"{project} {SAMPLE_FILE}: status {answer.status} after the deploy")
     return elapsed_ms
-
-
-def _read(folder: Path, pathname: str) -> bytes:
-    """The bytes of a file of the folder, by its URL path."""
-    return (folder / pathname.lstrip("/")).read_bytes()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
+
+from .progress import say
 
 APT_TIMEOUT_SECONDS = 600
 
@@ -14,21 +15,18 @@ class InstallError(RuntimeError):
     """wrk is missing and could not be installed."""
 
 
-def ensure_wrk() -> str:
-    """The path of wrk, installing Debian's `wrk` package first if it is missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
+def ensure_wrk() -> None:
+    """Make sure wrk is on PATH, installing Debian's `wrk` package if it is missing."""
+    if shutil.which("wrk"):
+        return
     if shutil.which("apt-get") is None:
         raise InstallError("wrk is not installed and there is no apt-get: install wrk yourself")
     prefix = _privilege_prefix()
-    print("bench: installing wrk (apt-get update; apt-get install -y wrk)", file=sys.stderr)
+    say("installing wrk (apt-get update; apt-get install -y wrk)")
     for step in (["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
         _run_apt([*prefix, *step])
-    found = shutil.which("wrk")
-    if found is None:
+    if shutil.which("wrk") is None:
         raise InstallError("apt-get installed wrk but it is not on PATH")
-    return found
 
 
 def _privilege_prefix() -> list[str]:
