@@ -21,7 +21,11 @@ from .warm_projects import warm_rss_mib
 from .wasmhost import CommandFailed
 
 DEPLOY = ("first-after-deploy", "first request after a deploy (compiled at deploy)", "ms")
-RESTART = ("first-after-restart", "first request after a restart", "ms")
+RESTART = (
+    "first-after-restart",
+    "first request after a restart (sent as soon as the server prints that it listens)",
+    "ms",
+)
 FILES = (
     "deploy-1000-files",
     "`wasmhost deploy` of 1,000 small files, worker already compiled",
