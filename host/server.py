@@ -8,6 +8,7 @@ from the main thread; the parent starts no threads and opens nothing but the soc
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import select
@@ -52,16 +53,20 @@ def serve(
     on_ready: Callable[[int], None],
     grace_seconds: float = GRACE_SECONDS,
 ) -> None:
-    """Serve `app_factory()` with waitress until SIGTERM or SIGINT (workers=1: in this process)."""
+    """Serve `app_factory()` with waitress until SIGTERM or SIGINT (workers=1: in this process).
+
+    `on_ready(port)` is called once every worker has built its app, so a request sent after it
+    is answered without waiting for a worker to start.
+    """
     sock = listen(host, port)
     try:
-        on_ready(sock.getsockname()[1])
+        announce = functools.partial(on_ready, sock.getsockname()[1])
         options = {"threads": threads, "max_request_body_size": max_request_body_size}
         worker = Worker(app_factory, sock, options, grace_seconds)
         if workers == 1:
-            worker.run()
+            worker.run(on_built=announce)
         else:
-            Supervisor(worker, workers, grace_seconds).run()
+            Supervisor(worker, workers, grace_seconds).run(on_all_built=announce)
     finally:
         sock.close()
 
@@ -119,10 +124,13 @@ class Worker:
         self._options = options
         self._grace = grace
 
-    def run(self, supervisor_pid: int | None = None) -> None:
+    def run(
+        self, on_built: Callable[[], object] = lambda: None, supervisor_pid: int | None = None
+    ) -> None:
         """Build the app, serve until a stop signal (or the supervisor is gone), close the app."""
         with StopSignals() as stop:
             app = self._app_factory()
+            on_built()
             try:
                 self._serve(app, stop, supervisor_pid)
             finally:
@@ -130,10 +138,13 @@ class Worker:
                 if callable(close):
                     close()
 
-    def run_forked(self, supervisor_pid: int) -> NoReturn:
-        """The whole life of a forked worker process: exit 0 when stopped, 1 after an error."""
+    def run_forked(self, supervisor_pid: int, built_fd: int) -> NoReturn:
+        """The whole life of a forked worker process: exit 0 when stopped, 1 after an error.
+
+        Once its app is built, the worker writes one byte to `built_fd` (the supervisor counts).
+        """
         try:
-            self.run(supervisor_pid)
+            self.run(lambda: os.write(built_fd, b"."), supervisor_pid)
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             _exit_now(1)
@@ -205,10 +216,14 @@ class SignalPipe:
         os.close(self._read)
         os.close(self._write)
 
-    def wait(self, timeout: float | None) -> set[int]:
-        """The signals that arrive within `timeout` seconds (None: wait for one)."""
-        ready, _, _ = select.select([self._read], [], [], timeout)
-        return set(os.read(self._read, 4096)) if ready else set()
+    def wait(self, timeout: float | None, also: int | None = None) -> set[int]:
+        """The signals that arrive within `timeout` seconds (None: wait for one).
+
+        Returns early, with no signal, when the descriptor `also` becomes readable.
+        """
+        watched = [self._read] if also is None else [self._read, also]
+        ready, _, _ = select.select(watched, [], [], timeout)
+        return set(os.read(self._read, 4096)) if self._read in ready else set()
 
     def forget(self) -> None:
         """In a forked worker: let go of the parent's pipe and handlers."""
@@ -233,19 +248,36 @@ class Supervisor:
         self._running: dict[int, float] = {}  # pid -> when it started (monotonic)
         self._starts_due = [0.0] * count  # when each missing worker is to be started
         self._fast_failures = 0
+        self._not_built = count  # first workers yet to build their apps
+        self._built_read, self._built_write = os.pipe()
 
-    def run(self) -> None:
-        """Supervise until a stop signal; raise ServeError if workers keep failing at start."""
+    def run(self, on_all_built: Callable[[], object]) -> None:
+        """Supervise until a stop signal; raise ServeError if workers keep failing at start.
+
+        `on_all_built()` is called once, when as many workers as asked for have built their apps.
+        """
         with SignalPipe(SUPERVISED_SIGNALS) as signals:
             try:
                 received: set[int] = set()
                 while not received.intersection(STOP_SIGNALS):
                     self._start_due(signals)
-                    received = signals.wait(self._until_next_start())
+                    received = signals.wait(self._until_next_start(), also=self._built_read)
+                    self._count_built(on_all_built)
                     self._replace_exited()
                 log.info("stopping %d workers", len(self._running))
             finally:
                 self._stop_all(signals)
+                os.close(self._built_read)
+                os.close(self._built_write)
+
+    def _count_built(self, on_all_built: Callable[[], object]) -> None:
+        """Count workers that built their apps; call `on_all_built` when the first all have."""
+        if not select.select([self._built_read], [], [], 0)[0]:
+            return
+        before = self._not_built
+        self._not_built = max(0, before - len(os.read(self._built_read, 4096)))
+        if before and not self._not_built:
+            on_all_built()
 
     def _until_next_start(self) -> float | None:
         """Seconds until a worker is due to start (None: none is)."""
@@ -269,7 +301,7 @@ class Supervisor:
             pid = os.fork()
             if pid == 0:
                 signals.forget()
-                self._worker.run_forked(self._pid)
+                self._worker.run_forked(self._pid, self._built_write)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISED_SIGNALS)
         self._running[pid] = time.monotonic()

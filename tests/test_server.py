@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import logging
 import os
@@ -55,16 +56,29 @@ def broken_app() -> SampleApp:
     raise RuntimeError("this app cannot start")
 
 
+def slow_app(built: Path) -> SampleApp:
+    """The sample app, built slowly; each worker leaves a file named after its pid once built."""
+    time.sleep(SLOW_SECONDS)
+    (built / str(os.getpid())).touch()
+    return SampleApp()
+
+
 def run_sample(argv: list[str]) -> None:
     """The sample server process: `serve()` with the sample app, as the CLI would call it."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--broken", action="store_true")
+    parser.add_argument("--slow-start", type=Path, help="build slowly, noting it in this folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    factory: Callable[[], SampleApp] = SampleApp
+    if args.broken:
+        factory = broken_app
+    elif args.slow_start:
+        factory = functools.partial(slow_app, args.slow_start)
     try:
         serve(
-            broken_app if args.broken else SampleApp,
+            factory,
             host="127.0.0.1",
             port=0,
             workers=args.workers,
@@ -130,7 +144,7 @@ def start_sample(tmp_path: Path) -> Iterator[Callable[..., Sample]]:
     """Starts sample servers (`--workers N [--broken]`); kills whatever is left at the end."""
     started: list[Sample] = []
 
-    def start(*args: str) -> Sample:
+    def start(*args: str, ready: bool = True) -> Sample:
         log = tmp_path / f"sample-{len(started)}.log"
         code = "import sys; from tests.test_server import run_sample; run_sample(sys.argv[1:])"
         with log.open("w") as log_file:
@@ -144,6 +158,8 @@ def start_sample(tmp_path: Path) -> Iterator[Callable[..., Sample]]:
             )
         sample = Sample(process, 0, log)
         started.append(sample)
+        if not ready:
+            return sample
         match = READY.search(sample.next_line())
         assert match is not None, log.read_text()
         sample.port = int(match.group(1))
@@ -243,6 +259,17 @@ def test_a_stop_signal_lets_the_request_in_flight_finish(
     assert not any(alive(worker) for worker in workers)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ready_only_once_every_worker_has_built_its_app(
+    start_sample: Callable[..., Sample], tmp_path: Path, workers: int
+) -> None:
+    built = tmp_path / "built"
+    built.mkdir()
+    sample = start_sample("--workers", str(workers), "--slow-start", str(built))
+    assert len(list(built.iterdir())) == workers
+    assert sample.served_by("/") in {int(path.name) for path in built.iterdir()}
+
+
 def test_a_worker_that_dies_is_replaced(start_sample: Callable[..., Sample]) -> None:
     sample = start_sample("--workers", "2")
     workers = workers_of(sample.pid, 2)
@@ -259,8 +286,10 @@ def test_a_worker_that_dies_is_replaced(start_sample: Callable[..., Sample]) -> 
 
 
 def test_workers_failing_at_start_stop_the_server(start_sample: Callable[..., Sample]) -> None:
-    sample = start_sample("--workers", "2", "--broken")
-    assert sample.process.wait(timeout=WAIT_SECONDS) == 1
+    sample = start_sample("--workers", "2", "--broken", ready=False)
+    code, out = sample.finish()
+    assert code == 1
+    assert "serving" not in out, "a server whose workers cannot start said it was ready"
     log = sample.log.read_text()
     assert "error: workers keep failing at start (5 in a row, the last: worker" in log
     assert "RuntimeError: this app cannot start" in log
