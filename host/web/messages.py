@@ -37,13 +37,15 @@ STREAM_ABOVE_BYTES = 1 * MIB
 def raw_target(env: dict[str, object]) -> str:
     """The request target as the client sent it (still percent-encoded), path plus query."""
     raw = env.get("REQUEST_URI") or env.get("RAW_URI")
+    query = str(env.get("QUERY_STRING") or "")
     if isinstance(raw, str) and raw:
         if not raw.startswith("/"):
             parts = urlsplit(raw)
             raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if query and "?" not in raw:  # a server that keeps the query out of its raw URI
+            raw += f"?{query}"
         return raw
     path = str(env.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "surrogateescape")
-    query = str(env.get("QUERY_STRING") or "")
     return quote(path, safe="/%:@!$&'()*+,;=~-._", errors="surrogateescape") + (
         f"?{query}" if query else ""
     )
