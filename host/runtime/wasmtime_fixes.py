@@ -11,7 +11,9 @@
    and every conversion walks the nested types through the C API again (record fields,
    variant cases, list elements: about 30 type objects per request, a third of a warm
    call). A function's type never changes, so it is kept with the function, and each type
-   object keeps what it learned about its parts.
+   object keeps what it learned about its parts. Host functions (imports) are called with
+   their type as a borrowed pointer each time: their parameter and result types are kept per
+   Python function instead (each of ours is registered with one WIT type).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wasmtime import _ffi as ffi
-from wasmtime.component import _func, _types
+from wasmtime.component import _enter, _func, _linker, _types
 
 _CELL = ctypes.sizeof(ffi.wasmtime_component_val_t)
 _PAYLOAD = ffi.wasmtime_component_val_t.of.offset
@@ -136,6 +138,36 @@ def _remember_type_parts() -> None:
         _func.Func.type = func_type  # type: ignore[method-assign]
 
 
+_HostTypes = tuple[list[Any], Any]
+_host_types: dict[Any, _HostTypes] = {}
+
+
+def _types_of(func: Any, ty_raw: Any, store: Any) -> _HostTypes:
+    """A host function's parameter and result types, read from the C API once."""
+    known = _host_types.get(func)
+    if known is None:
+        with _types.FuncType._from_ptr(ty_raw, owner=store) as fty:
+            known = _host_types[func] = ([ty for _, ty in fty.params], fty.result)
+    return known
+
+
+@ffi.wasmtime_component_func_callback_t  # type: ignore[untyped-decorator]
+def _host_call(
+    idx: Any, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any, nresults: int
+) -> Any:
+    """wasmtime-py's host-function trampoline, with the function's types remembered."""
+
+    def run(store: Any) -> None:
+        func = _linker.FUNCTIONS.get(idx or 0)
+        params, result = _types_of(func, ty_raw, store)
+        assert len(params) == nargs and nresults == (0 if result is None else 1)
+        value = func(store, *(ty.convert_from_c(args[i]) for i, ty in enumerate(params)))
+        if result is not None:
+            result.convert_to_c(store, value, results)
+
+    return _enter.catch_exceptions(context, run)
+
+
 def install() -> None:
     """Patch wasmtime-py's value conversion (idempotent)."""
     _types.ListType.convert_to_c = _to_c  # type: ignore[method-assign]
@@ -143,3 +175,4 @@ def install() -> None:
     if not isinstance(_types.case_test_cache, _ThreadLocalSet):
         _types.case_test_cache = _ThreadLocalSet()  # type: ignore[assignment]
     _remember_type_parts()
+    _linker.func_impl = _host_call  # what Linker.add_func registers from now on
