@@ -13,7 +13,8 @@
    call). A function's type never changes, so it is kept with the function, and each type
    object keeps what it learned about its parts. Host functions (imports) are called with
    their type as a borrowed pointer each time: their parameter and result types are kept per
-   Python function instead (each of ours is registered with one WIT type).
+   Python function instead (each of ours is registered with one WIT type). Strings are copied
+   by one C call each way (stock: a new ctypes array type per length, then a memmove).
 """
 
 from __future__ import annotations
@@ -138,6 +139,30 @@ def _remember_type_parts() -> None:
         _func.Func.type = func_type  # type: ignore[method-assign]
 
 
+_byte_vec_from = ffi.dll["wasm_byte_vec_new"]  # a prototype of our own, taking bytes
+_byte_vec_from.argtypes = [ctypes.POINTER(ffi.wasm_byte_vec_t), ctypes.c_size_t, ctypes.c_char_p]
+_byte_vec_from.restype = None
+
+
+def _string_to_c(self: _types.String, store: Any, val: Any, ptr: Any) -> None:
+    """Lower a `str` with one copy into a new byte vector."""
+    if not isinstance(val, str):
+        raise TypeError("expected string type")
+    data = val.encode("utf-8")
+    cell = ptr.contents
+    cell.kind = ffi.WASMTIME_COMPONENT_STRING
+    _byte_vec_from(ctypes.byref(cell.of.string), len(data), data)
+
+
+def _string_from_c(self: _types.String, c: Any) -> str:
+    """Lift a string with one copy out of its byte vector."""
+    vec = c.of.string
+    try:
+        return ctypes.string_at(vec.data, vec.size).decode("utf-8") if vec.size else ""
+    finally:
+        ffi.wasm_byte_vec_delete(ctypes.byref(vec))
+
+
 _HostTypes = tuple[list[Any], Any]
 _host_types: dict[Any, _HostTypes] = {}
 
@@ -172,6 +197,8 @@ def install() -> None:
     """Patch wasmtime-py's value conversion (idempotent)."""
     _types.ListType.convert_to_c = _to_c  # type: ignore[method-assign]
     _types.ListType.convert_from_c = _from_c  # type: ignore[method-assign]
+    _types.String.convert_to_c = _string_to_c  # type: ignore[method-assign]
+    _types.String.convert_from_c = _string_from_c  # type: ignore[method-assign]
     if not isinstance(_types.case_test_cache, _ThreadLocalSet):
         _types.case_test_cache = _ThreadLocalSet()  # type: ignore[assignment]
     _remember_type_parts()
