@@ -255,3 +255,6 @@ def _configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
     )
+    # waitress warns once per request queued behind busy threads: under load that is a log
+    # line (and its cost) per request, when the server can least afford it.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
