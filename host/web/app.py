@@ -12,6 +12,7 @@ from host.services import Services
 from host.web import control, errors
 from host.web.guest import GuestDispatch
 from host.web.tenant import normalized_host, project_label
+from host.web.warmup import load_recent_workers
 
 StartResponse = Callable[..., Any]
 
@@ -46,5 +47,10 @@ class WasmHost:
 
 
 def create_app(settings: Settings | None = None) -> WasmHost:
-    """Build the host from settings (defaults and `WASMHOST_*` variables if none given)."""
-    return WasmHost(Services.create(settings or Settings.from_env()))
+    """Build the host from settings (defaults and `WASMHOST_*` variables if none given).
+
+    The components of the most recently deployed projects are loaded before it returns.
+    """
+    services = Services.create(settings or Settings.from_env())
+    load_recent_workers(services)
+    return WasmHost(services)
