@@ -9,6 +9,8 @@ guest's own memory: module-level state carries over, as it does on Workers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from wasmtime import Engine, Store, Trap, WasiConfig, WasmtimeError
@@ -64,29 +66,26 @@ class Instance:
 
     def call(self, scope: RequestScope, output: GuestOutput, request: Any) -> Any:
         """Run the guest's `fetch(request)` for one request; a trap marks the instance broken."""
-        store = self._store
-        store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
-        self._route.target = output
         self.served += 1
-        try:
-            with bound_to(scope):
-                fetch = self._fetch or self._instantiate()
-                result = fetch(store, request)
-                fetch.post_return(store)
-        except (Trap, WasmtimeError):
-            self.broken = True
-            raise
-        finally:
-            self._route.target = None
+        with self._entered(scope, output):
+            fetch = self._fetch or self._instantiate()
+            result = fetch(self._store, request)
+            fetch.post_return(self._store)
         return result
 
     def start(self, scope: RequestScope, output: GuestOutput) -> None:
         """Instantiate now (within the deadline), without calling the guest."""
+        with self._entered(scope, output):
+            self._instantiate()
+
+    @contextmanager
+    def _entered(self, scope: RequestScope, output: GuestOutput) -> Iterator[None]:
+        """Inside: a fresh deadline, output to `output`, host functions acting for `scope`."""
         self._store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
         self._route.target = output
         try:
             with bound_to(scope):
-                self._instantiate()
+                yield
         except (Trap, WasmtimeError):
             self.broken = True
             raise

@@ -49,11 +49,6 @@ class Lease:
         """Where this request's body handles start (after every earlier request's)."""
         return self._instance.next_handle
 
-    @property
-    def warm(self) -> bool:
-        """Whether the instance served an earlier request."""
-        return self._instance.served > 0
-
     def fetch(self, scope: RequestScope, output: GuestOutput, req: WitRequest) -> WitResponse:
         """Call the guest's `fetch(req)`; raise a GuestError if it traps or runs too long."""
         self._scope = scope
