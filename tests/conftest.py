@@ -6,6 +6,7 @@ import http.client
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789"
 READY = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+READY_SECONDS = 120  # the longest a host may take to say it is ready (not a timing target)
 
 
 @dataclass
@@ -87,6 +89,47 @@ class Host:
     def log_text(self) -> str:
         """What the server has logged so far."""
         return self.log.read_text(errors="replace")
+
+
+@dataclass
+class Started(Host):
+    """A host started here, with the ready line it printed."""
+
+    ready: str
+
+
+def start_host(
+    work: Path, cache_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Started:
+    """Start `wasmhost serve --port 0 ARGS` on a fresh database in `work`."""
+    db, log = work / "host.db", work / "serve.log"
+    full_env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache_dir), "WASMHOST_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db), *args]
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+            env={**full_env, **(env or {})},
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], READY_SECONDS)
+    line = process.stdout.readline() if ready else "(no ready line)"
+    match = READY.search(line)
+    if match is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError(f"server did not start: {line!r}\n{log.read_text()}")
+    return Started(int(match.group(1)), db, cache_dir, process, log, line)
+
+
+def stop_host(host: Host) -> None:
+    """Kill whatever is left of a host (its whole process group)."""
+    if host.process.poll() is None:
+        os.killpg(host.process.pid, signal.SIGKILL)
+        host.process.wait()
 
 
 def run_cli(

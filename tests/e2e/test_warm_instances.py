@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Guest, Host
-from tests.e2e.test_workers import Started, start_host, stop_host
+from tests.conftest import Guest, Host, Started, start_host, stop_host
 
 ENDED = "this body belongs to an earlier request, which has ended"
 

@@ -1,62 +1,17 @@
 """`wasmhost serve --workers N`: worker processes on one socket, supervised, stopped cleanly."""
 
 import os
-import select
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import READY, ROOT, TOKEN, Host, run_cli
+from tests.conftest import Host, Started, run_cli, start_host, stop_host
 from tests.test_server import WAIT_SECONDS, alive, children, only, workers_of, workers_when
 
 GRACE_SECONDS = 5
-
-
-@dataclass
-class Started(Host):
-    """A host started here, with the ready line it printed."""
-
-    ready: str
-
-
-def start_host(
-    work: Path, cache_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> Started:
-    """Start `wasmhost serve --port 0 ARGS` on a fresh database in `work`."""
-    db, log = work / "host.db", work / "serve.log"
-    full_env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache_dir), "WASMHOST_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db), *args]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=log_file,
-            text=True,
-            env={**full_env, **(env or {})},
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], WAIT_SECONDS)
-    line = process.stdout.readline() if ready else "(no ready line)"
-    match = READY.search(line)
-    if match is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError(f"server did not start: {line!r}\n{log.read_text()}")
-    return Started(int(match.group(1)), db, cache_dir, process, log, line)
-
-
-def stop_host(host: Host) -> None:
-    """Kill whatever is left of a host (its whole process group)."""
-    if host.process.poll() is None:
-        os.killpg(host.process.pid, signal.SIGKILL)
-        host.process.wait()
 
 
 @pytest.fixture
