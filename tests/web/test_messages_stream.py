@@ -22,17 +22,17 @@ import pytest
 from waitress.server import create_server
 
 from host.assets.binding import AssetBinding
-from host.assets.build import build_assets
 from host.assets.manifest import etag_for
 from host.assets.manifests import ManifestCache
 from host.assets.options import AssetOptions
 from host.config import MIB
 from host.runtime.bodies import BodyStream, BodyTable
 from host.storage import keys
-from host.storage.deployments import active_deployment, write_deployment
+from host.storage.deployments import active_deployment
 from host.storage.kv import SqliteStore
 from host.web import errors
 from host.web.messages import STREAM_ABOVE_BYTES, to_wit_request, write_response
+from tests.assets.test_asset_binding import deploy as deploy_files
 
 PROJECT = "demo"
 HOST = "demo.localhost"
@@ -68,18 +68,8 @@ class PassThrough:
 
 def deploy(store: SqliteStore, big: bytes = BIG) -> None:
     """Deploy the test site, with `big` as /big.bin."""
-    files = {"/big.bin": big, "/big.txt": BIG_TEXT, "/small.txt": SMALL}
-    options = AssetOptions()
-    built = build_assets(files, options)
-    write_deployment(
-        store,
-        PROJECT,
-        worker=b"\0asm",
-        worker_sha256="0" * 64,
-        files=built.files,
-        manifest=built.manifest.to_json(),
-        asset_options=options.to_mapping(),
-        variants=built.variants,
+    deploy_files(
+        store, {"/big.bin": big, "/big.txt": BIG_TEXT, "/small.txt": SMALL}, AssetOptions()
     )
 
 
