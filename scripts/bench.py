@@ -7,7 +7,7 @@ checks every answer, records it for the baseline (a Falcon app with the same pro
 threads), and drives both with wrk at 16 connections. Prints one Markdown table with each
 target of issue 7 marked met or missed; --json FILE writes the same as JSON. Everything runs
 in a temporary folder that is removed at the end, and every process started is stopped, also
-on Ctrl-C. --quick runs 2 s per wrk run and one sample per one-shot scenario.
+on Ctrl-C. --quick runs 1 s per wrk run and one sample per one-shot scenario.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _against_baseline(
 def _arguments() -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 s wrk runs, one sample each")
+    parser.add_argument("--quick", action="store_true", help="1 s wrk runs, one sample each")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     cores = len(os.sched_getaffinity(0))
     parser.add_argument("--workers", type=int, default=cores, help="processes per server [cores]")

@@ -22,5 +22,5 @@ class Plan:
 
     @classmethod
     def quick(cls) -> Plan:
-        """About 2 s per wrk run and one sample of every one-shot scenario."""
-        return cls(wrk_seconds=2, warmup_seconds=1, repeats=1)
+        """About 1 s per wrk run and one sample of every one-shot scenario (a smoke run)."""
+        return cls(wrk_seconds=1, warmup_seconds=1, repeats=1)
