@@ -1,6 +1,8 @@
 """Warm instances: reused for their project's deployment, never carrying a request's state over."""
 
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -129,3 +131,20 @@ def test_memory_budget_drops_idle_instances(engine: object, loader: Loader) -> N
     counter = compiled(loader, wat_guests.guest(wat_guests.COUNT))
     assert [serve(sandbox, counter).status for _ in range(2)] == [201, 201]
     assert len(sandbox.pool) == 0
+
+
+def test_threads_share_a_small_pool_safely(engine: object, loader: Loader) -> None:
+    sandbox = Sandbox(engine, Limits(), PoolLimits(per_project=1, total=2))  # type: ignore[arg-type]
+    counter = compiled(loader, wat_guests.guest(wat_guests.COUNT))
+    keys = [PoolKey(project, "1") for project in ("a", "b", "c")]
+
+    def requests(worker_index: int) -> list[int]:
+        return [serve(sandbox, counter, key=keys[(worker_index + n) % 3]).status for n in range(60)]
+
+    with ThreadPoolExecutor(4) as threads:
+        statuses = [s for result in threads.map(requests, range(4)) for s in result]
+    assert len(statuses) == 240
+    served = Counter(status - 200 for status in statuses)  # n: how many instances served n
+    assert all(served[n] >= served[n + 1] for n in range(1, max(served)))  # each counted 1..k
+    assert len(sandbox.pool) <= 2
+    assert all(sandbox.pool.count(key.project_id) <= 1 for key in keys)
