@@ -103,7 +103,12 @@ def start_host(
 ) -> Started:
     """Start `wasmhost serve --port 0 ARGS` on a fresh database in `work`."""
     db, log = work / "host.db", work / "serve.log"
-    full_env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache_dir), "WASMHOST_TOKEN": TOKEN}
+    full_env = {
+        **os.environ,
+        "WASMHOST_CACHE_DIR": str(cache_dir),
+        "WASMHOST_TOKEN": TOKEN,
+        "PYTHONUNBUFFERED": "1",
+    }
     command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db), *args]
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -242,31 +247,7 @@ def compiled_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def host(tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path) -> Iterator[Host]:
     """A `wasmhost serve` process on a free loopback port with a fresh database."""
-    work = tmp_path_factory.mktemp("host")
-    db, log = work / "host.db", work / "serve.log"
-    env = {
-        **os.environ,
-        "WASMHOST_CACHE_DIR": str(compiled_cache),
-        "WASMHOST_TOKEN": TOKEN,
-        "PYTHONUNBUFFERED": "1",
-    }
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db)],
-            stdout=subprocess.PIPE,
-            stderr=log_file,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], 120)
-    line = process.stdout.readline() if ready else "(no ready line within 120 s)"
-    match = READY.search(line)
-    if match is None:
-        process.kill()
-        raise AssertionError(f"server did not start: {line!r}\n{log.read_text()}")
-    server = Host(int(match.group(1)), db, compiled_cache, process, log)
+    server = start_host(tmp_path_factory.mktemp("host"), compiled_cache)
     yield server
-    process.terminate()
-    process.wait(timeout=30)
+    server.process.terminate()
+    server.process.wait(timeout=30)
