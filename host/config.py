@@ -36,9 +36,23 @@ class Settings:
     token: str | None = _setting(
         None, "Bearer token for the deploy API; without one the API is disabled."
     )
-    cpu_deadline_ms: int = _setting(1000, "How long a guest may run per request.")
-    memory_limit_mb: int = _setting(128, "Linear memory a guest may use per request.")
-    max_request_mb: int = _setting(32, "Largest request body passed to a guest.")
+    cpu_deadline_ms: int = _setting(
+        1000, "How long a guest may run per request, waits not counted (a project may ask less)."
+    )
+    wall_clock_ms: int = _setting(
+        30_000,
+        "How long a request's guest may take in all, waits included (a project may ask less).",
+    )
+    memory_limit_mb: int = _setting(
+        128, "Linear memory one instance of a guest may use (a project may ask less)."
+    )
+    project_concurrency: int = _setting(
+        16, "Requests of one project in progress per host process; more get 503 and Retry-After."
+    )
+    request_memory_mb: int = _setting(
+        128, "Bytes the host holds for one request: bodies made, received or read, assets read."
+    )
+    max_request_mb: int = _setting(32, "Largest request body passed to a guest (413 beyond).")
     max_response_mb: int = _setting(64, "Largest body a guest may build in the host.")
     max_output_kb: int = _setting(64, "Guest stdout/stderr kept in the log per request.")
     max_upload_mb: int = _setting(512, "Largest deploy upload the deploy API accepts.")

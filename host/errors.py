@@ -33,12 +33,24 @@ class GuestTimedOut(GuestError):
     """The guest ran past its CPU deadline."""
 
 
+class GuestWallClockExceeded(GuestError):
+    """The request took longer than its wall-clock limit (waiting included)."""
+
+
+class GuestOverBudget(GuestError):
+    """The guest made the host hold more for one request than its memory budget allows."""
+
+
 class GuestBadResponse(GuestError):
     """The guest returned a response the host cannot send (bad status, header or body)."""
 
 
 class WorkerUnavailable(WasmhostError):
     """A deployed worker no longer compiles or loads in this host (say, after an upgrade)."""
+
+
+class ProjectBusy(WasmhostError):
+    """The project already has its share of the host's capacity in progress."""
 
 
 class RequestTooLarge(WasmhostError):

@@ -16,6 +16,9 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.ProjectNotFound: (404, "Project not found"),
     errors.InvalidProjectId: (404, None),
     errors.GuestTimedOut: (503, "Worker exceeded its CPU time limit"),
+    errors.GuestWallClockExceeded: (504, "Worker exceeded its wall-clock time limit"),
+    errors.GuestOverBudget: (503, "Worker exceeded its memory limit"),
+    errors.ProjectBusy: (503, "Project is at its concurrency limit; retry shortly"),
     errors.GuestBadResponse: (502, "Worker returned an invalid response"),
     errors.GuestTrapped: (500, "Worker threw an exception"),
     errors.WorkerUnavailable: (503, "Worker unavailable"),
@@ -53,6 +56,8 @@ def handle_error(req: falcon.Request, resp: falcon.Response, error: Exception, _
     resp.text = text + "\n"
     if isinstance(error, errors.Unauthorized):
         resp.set_header("WWW-Authenticate", 'Bearer realm="wasmhost"')
+    elif isinstance(error, errors.ProjectBusy):
+        resp.set_header("Retry-After", "1")
 
 
 def install(app: falcon.App[Any, Any]) -> None:
