@@ -81,14 +81,21 @@ async def sandbox(request, env, query):
 
 
 async def headers(request, env, query):
-    """Sends headers a host must not pass on as they are."""
+    """Sends headers a host must not pass on as they are.
+
+    Each `add=name:value` adds one more header; `status` sets the status (default 200).
+    """
     sent = Headers()
     sent.append("set-cookie", "wide=1; Domain=localhost; Path=/")
     sent.append("set-cookie", "own=2; Domain=misbehave-headers.localhost; Path=/")
     sent.append("keep-alive", "timeout=5")
     sent.append("content-type", "text/plain")
     sent.append("content-type", "text/html")
-    return Response("headers", headers=sent)
+    for field in query.get("add", []):
+        name, _, value = field.partition(":")
+        sent.append(name, value)
+    status = int(query.get("status", ["200"])[0])
+    return Response(None if status in (204, 304) else "headers", status=status, headers=sent)
 
 
 async def inject(request, env, query):
