@@ -17,10 +17,18 @@ from host.web.cookies import confine_cookie
 
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes "²", which servers cannot parse
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
      "upgrade", "proxy-authenticate", "proxy-authorization"}
 )  # fmt: skip
+# Fields a reverse proxy in front of the host acts on (serve a file or an internal location,
+# change its limits): a tenant must not be able to send them.
+PROXY_DIRECTIVES = frozenset(
+    {"x-sendfile", "x-sendfile-type", "x-lighttpd-send-file", "x-lighttpd-send-tempfile",
+     "x-litespeed-location", "x-reproxy-url"}
+)  # fmt: skip
+PROXY_DIRECTIVE_PREFIXES = ("x-accel-",)  # nginx: X-Accel-Redirect, -Limit-Rate, -Buffering, …
 BODILESS = frozenset({204, 304})
 # Fields that must appear once: a repeated one from the guest replaces the earlier value.
 SINGLETONS = frozenset(
@@ -132,20 +140,44 @@ def _write_headers(resp: falcon.Response, headers: list[tuple[str, str]], site: 
     """Set valid end-to-end headers; return the guest's Content-Length (used for HEAD)."""
     if len(headers) > MAX_HEADERS or sum(len(n) + len(v) for n, v in headers) > MAX_HEADER_BYTES:
         raise GuestBadResponse("too many or too large response headers")
+    fields = [(_checked_name(name, value), value) for name, value in headers]
+    dropped = HOP_BY_HOP | _connection_options(fields)
     length = None
-    for name, value in headers:
-        name = name.lower()
-        if not TOKEN.fullmatch(name) or BAD_VALUE.search(value) or not _latin1(value):
-            raise GuestBadResponse(f"invalid response header {name!r}")
+    for name, value in fields:
+        if name in dropped or _proxy_directive(name):
+            continue
         if name == "content-length":
-            length = value.strip() if value.strip().isdigit() else None
+            length = value.strip() if DIGITS.fullmatch(value.strip()) else None
         elif name == "set-cookie":
             resp.append_header(name, confine_cookie(value, site))
         elif name in SINGLETONS:
             resp.set_header(name, value)
-        elif name not in HOP_BY_HOP:
+        else:
             resp.append_header(name, value)
     return length
+
+
+def _checked_name(name: str, value: str) -> str:
+    """The field name lower-cased; GuestBadResponse if the name or value cannot be sent."""
+    name = name.lower()
+    if not TOKEN.fullmatch(name) or BAD_VALUE.search(value) or not _latin1(value):
+        raise GuestBadResponse(f"invalid response header {name!r}")
+    return name
+
+
+def _connection_options(fields: list[tuple[str, str]]) -> frozenset[str]:
+    """The field names the guest's Connection headers list: hop-by-hop, so never forwarded."""
+    return frozenset(
+        option.strip().lower()
+        for name, value in fields
+        if name == "connection"
+        for option in value.split(",")
+    )
+
+
+def _proxy_directive(name: str) -> bool:
+    """Whether a reverse proxy in front of the host would act on this field."""
+    return name in PROXY_DIRECTIVES or name.startswith(PROXY_DIRECTIVE_PREFIXES)
 
 
 def _latin1(value: str) -> bool:
