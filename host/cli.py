@@ -251,10 +251,13 @@ def _say_reading(bundle: Bundle) -> None:
 
 
 def _configure_logging(level: int = logging.INFO) -> None:
-    """Log lines to stderr with time, level and source."""
+    """Log lines to stderr with time, level and source, control characters escaped."""
+    from host import logs
+
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
     )
+    logs.install()  # guest output and request paths never put terminal escapes in the log
     # waitress warns once per request queued behind busy threads: under load that is a log
     # line (and its cost) per request, when the server can least afford it.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from host.logs import escape_controls
+
 log = logging.getLogger("wasmhost.guest")
 MAX_LINES = 200
 
@@ -30,11 +32,15 @@ class GuestOutput:
         return self._streams[stream].decode("utf-8", "replace")
 
     def flush(self) -> None:
-        """Write the captured output to the log, one record per line, tagged with the project."""
+        """Write the captured output to the log, one record per line, tagged with the project.
+
+        Control characters are escaped here, so that no embedder's log gets the guest's raw
+        terminal escapes even without `host.logs.EscapeControls` on its handlers.
+        """
         for stream, level in (("stdout", logging.INFO), ("stderr", logging.WARNING)):
             lines = self.text(stream).splitlines()
             for line in lines[:MAX_LINES]:
-                log.log(level, "[%s] %s: %s", self.project_id, stream, line)
+                log.log(level, "[%s] %s: %s", self.project_id, stream, escape_controls(line))
             dropped = self._dropped[stream] + sum(len(line) + 1 for line in lines[MAX_LINES:])
             if dropped:
                 log.warning(
