@@ -10,6 +10,7 @@ open descriptor), so a restart loads a large component in a few tens of millisec
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -18,7 +19,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from host.runtime.engine import engine_fingerprint
 from host.runtime.world import compile_component, fetch_export
 
 log = logging.getLogger("wasmhost.loader")
+
+REFUSED_CAPACITY = 256  # refused components remembered (by hash), least recently refused dropped
+MAX_REFUSAL_CHARS = 2000  # of each refusal's message kept
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,22 @@ def sha256_hex(data: bytes) -> str:
 class Loader:
     """`get(sha256, load)`: the compiled worker, compiling it only the first time ever."""
 
-    def __init__(self, engine: Engine, cache_dir: Path, secret: bytes, capacity: int = 16) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cache_dir: Path,
+        secret: bytes,
+        capacity: int = 16,
+        refused_capacity: int = REFUSED_CAPACITY,
+    ) -> None:
         self._engine = engine
         self._secret = secret
         self._dir = Path(cache_dir) / engine_fingerprint()
         self._capacity = capacity
         self._memory: OrderedDict[str, CompiledWorker] = OrderedDict()
         self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
-        self._refused: dict[str, InvalidWorker] = {}
+        self._key_locks: dict[str, tuple[threading.Lock, list[int]]] = {}  # lock, users
+        self._refused = RefusedWorkers(refused_capacity)
 
     def get(self, sha256: str, load: Callable[[], bytes]) -> CompiledWorker:
         """The worker with this hash: from memory, the disk cache, or `load()` and compile."""
@@ -65,8 +76,7 @@ class Loader:
         if worker is not None:
             return worker
         with self._key_lock(sha256):
-            if sha256 in self._refused:
-                raise self._refused[sha256]
+            self._refused.check(sha256)
             worker = self._remembered(sha256) or self._from_disk(sha256)
             if worker is None:
                 worker = self._compile_and_store(sha256, load())
@@ -94,10 +104,23 @@ class Loader:
             while len(self._memory) > self._capacity:
                 self._memory.popitem(last=False)
 
-    def _key_lock(self, sha256: str) -> threading.Lock:
-        """The lock that makes concurrent loads of one hash compile it once."""
+    @contextlib.contextmanager
+    def _key_lock(self, sha256: str) -> Iterator[None]:
+        """Hold the lock that makes concurrent loads of one hash compile it once.
+
+        A hash's lock lives only while someone loads it, so the locks stay as few as the loads.
+        """
         with self._lock:
-            return self._key_locks.setdefault(sha256, threading.Lock())
+            lock, users = self._key_locks.setdefault(sha256, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                users[0] -= 1
+                if not users[0]:
+                    del self._key_locks[sha256]
 
     def _path(self, sha256: str, suffix: str = ".cwasm") -> Path:
         """Where the serialized artifact for `sha256` (or its MAC) lives."""
@@ -149,7 +172,7 @@ class Loader:
             component = compile_component(self._engine, wasm)
             worker = CompiledWorker(sha256, component, fetch_export(self._engine, component))
         except InvalidWorker as error:
-            self._refused[sha256] = error
+            self._refused.add(sha256, str(error))
             raise
         artifact = bytes(component.serialize())
         self._write_file(self._path(sha256), artifact)
@@ -167,6 +190,39 @@ class Loader:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class RefusedWorkers:
+    """Components that failed to compile, by hash: only their message, at most `capacity`.
+
+    Nothing else of the failure is kept (no exception, traceback or the bytes it was given),
+    so a refusal costs a few hundred bytes however large the component was.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._messages: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, sha256: str, message: str) -> None:
+        """Remember why `sha256` was refused, forgetting the oldest refusal beyond capacity."""
+        with self._lock:
+            self._messages[sha256] = message[:MAX_REFUSAL_CHARS]
+            self._messages.move_to_end(sha256)
+            while len(self._messages) > self._capacity:
+                self._messages.popitem(last=False)
+
+    def check(self, sha256: str) -> None:
+        """Raise a fresh InvalidWorker with the remembered message if `sha256` was refused."""
+        with self._lock:
+            message = self._messages.get(sha256)
+        if message is not None:
+            raise InvalidWorker(message)
+
+    def __len__(self) -> int:
+        """How many refusals are remembered."""
+        with self._lock:
+            return len(self._messages)
 
 
 def _descriptor_path(fd: int, path: Path) -> str:

@@ -1,6 +1,8 @@
 """The loader compiles once per content hash and trusts only artifacts it wrote itself."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ from wasmtime import Engine, wat2wasm
 
 from host.errors import InvalidWorker
 from host.runtime.engine import engine_fingerprint
-from host.runtime.loader import Loader, sha256_hex
+from host.runtime.loader import MAX_REFUSAL_CHARS, Loader, RefusedWorkers, sha256_hex
 from tests.runtime import wat_guests
 
 HELLO = bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO)))
@@ -126,3 +128,81 @@ def test_a_refused_component_is_not_compiled_again(engine: Engine, tmp_path: Pat
         loader.compile(bad)
     with pytest.raises(InvalidWorker, match="does not export"):
         loader.get(sha256_hex(bad), never)
+
+
+def frames(error: BaseException) -> list[str]:
+    """The names of the functions an exception's traceback passes through."""
+    names = []
+    tb = error.__traceback__
+    while tb is not None:
+        names.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    return names
+
+
+def test_a_refusal_keeps_its_message_not_the_exception(engine: Engine, tmp_path: Path) -> None:
+    bad = bytes(wat2wasm("(component)"))
+    loader = Loader(engine, tmp_path, SECRET)
+    with pytest.raises(InvalidWorker) as first:
+        loader.compile(bad)
+    assert "fetch_export" in frames(first.value)
+    with pytest.raises(InvalidWorker) as again:
+        loader.get(sha256_hex(bad), never)
+    assert again.value is not first.value
+    assert str(again.value) == str(first.value)
+    assert "fetch_export" not in frames(again.value), "the first failure's traceback was kept"
+    assert again.value.__cause__ is None and again.value.__context__ is None
+
+
+def refusable(n: int) -> bytes:
+    """A distinct component that compiles but exports no handler (refused)."""
+    return bytes(wat2wasm(f'(component (core module (func (export "f{n}"))))'))
+
+
+def test_refusals_remembered_are_bounded(engine: Engine, tmp_path: Path) -> None:
+    loader = Loader(engine, tmp_path, SECRET, refused_capacity=2)
+    bad = [refusable(n) for n in range(3)]
+    for wasm in bad:
+        with pytest.raises(InvalidWorker):
+            loader.compile(wasm)
+    for wasm in bad[1:]:
+        with pytest.raises(InvalidWorker, match="does not export"):
+            loader.get(sha256_hex(wasm), never)
+    loads: list[int] = []
+
+    def load_oldest() -> bytes:
+        loads.append(1)
+        return bad[0]
+
+    with pytest.raises(InvalidWorker, match="does not export"):
+        loader.get(sha256_hex(bad[0]), load_oldest)
+    assert loads == [1], "the oldest refusal should have been forgotten, and compiled again"
+
+
+def test_a_long_refusal_message_is_cut() -> None:
+    refused = RefusedWorkers(4)
+    refused.add("a", "x" * 100_000)
+    with pytest.raises(InvalidWorker) as error:
+        refused.check("a")
+    assert len(str(error.value)) == MAX_REFUSAL_CHARS
+    refused.check("b")
+    assert len(refused) == 1
+
+
+def test_concurrent_loads_of_one_hash_compile_once(engine: Engine, tmp_path: Path) -> None:
+    loader = Loader(engine, tmp_path, SECRET)
+    loads: list[int] = []
+    start = threading.Barrier(4)
+
+    def load() -> bytes:
+        loads.append(1)
+        return HELLO
+
+    def get() -> str:
+        start.wait()
+        return loader.get(sha256_hex(HELLO), load).sha256
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(lambda _: get(), range(4))) == {sha256_hex(HELLO)}
+    assert loads == [1]
+    assert not loader._key_locks, "a lock per hash ever loaded was kept"
