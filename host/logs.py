@@ -46,7 +46,7 @@ class EscapeControls(logging.Filter):
         message = record.getMessage()
         escaped = escape_controls(message)
         if escaped != message or record.args:
-            record.msg, record.args = escaped, None
+            record.msg, record.args = escaped, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
