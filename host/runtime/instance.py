@@ -13,32 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from wasmtime import Engine, Store, Trap, WasiConfig, WasmtimeError
+from wasmtime import Engine, Store
 from wasmtime.component import Func, Linker
 
-from host.runtime.engine import deadline_ticks
+from host.errors import GuestTimedOut, GuestWallClockExceeded
+from host.runtime.deadlines import CallClock
 from host.runtime.limits import Limits
 from host.runtime.linker import RequestScope, bound_to
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
+from host.runtime.wasi.state import WasiState, active
 
 # Body handles are u32 in the world; retire an instance well before its numbers run out.
 LAST_HANDLE = 2**31
-
-
-class OutputRoute:
-    """Sends an instance's stdout/stderr to the output of the request it is serving."""
-
-    def __init__(self) -> None:
-        self.target: GuestOutput | None = None
-
-    def writer(self, stream: str) -> Any:
-        """The callback WASI calls with each write to `stream`."""
-
-        def write(data: bytes) -> int:
-            return len(data) if self.target is None else self.target.write(stream, data)
-
-        return write
 
 
 class Instance:
@@ -46,13 +33,13 @@ class Instance:
 
     def __init__(self, engine: Engine, linker: Linker, limits: Limits, worker: CompiledWorker):
         self.worker = worker
+        self.limits = limits
         self.served = 0
         self.next_handle = 1
         self.broken = False
         self._linker = linker
-        self._limits = limits
-        self._route = OutputRoute()
-        self._store = _sandboxed_store(engine, limits, self._route)
+        self._wasi = WasiState()
+        self._store = _sandboxed_store(engine, limits)
         self._fetch: Func | None = None
 
     @property
@@ -60,12 +47,12 @@ class Instance:
         """Whether another request may use this instance (it never trapped, nor ran out)."""
         return (
             not self.broken
-            and self.served < self._limits.max_requests
+            and self.served < self.limits.max_requests
             and self.next_handle < LAST_HANDLE
         )
 
     def call(self, scope: RequestScope, output: GuestOutput, request: Any) -> Any:
-        """Run the guest's `fetch(request)` for one request; a trap marks the instance broken."""
+        """Run the guest's `fetch(request)` for one request; a failure marks the instance broken."""
         self.served += 1
         with self._entered(scope, output):
             fetch = self._fetch or self._instantiate()
@@ -80,17 +67,23 @@ class Instance:
 
     @contextmanager
     def _entered(self, scope: RequestScope, output: GuestOutput) -> Iterator[None]:
-        """Inside: a fresh deadline, output to `output`, host functions acting for `scope`."""
-        self._store.set_epoch_deadline(deadline_ticks(self._limits.cpu_deadline_ms))
-        self._route.target = output
+        """Inside: fresh deadlines, output to `output`, host functions acting for `scope`.
+
+        Whatever escapes the block breaks the instance: a trap, a limit, or a value the host
+        refused to lift (the guest then still waits for its post-return). A limit a WASI wait
+        ran into is raised as what it is.
+        """
+        clock = CallClock(self.limits.cpu_deadline_ms, self.limits.wall_clock_ms)
+        self._store.set_epoch_deadline(clock.epoch_ticks())
+        self._wasi.output, self._wasi.clock, self._wasi.failure = output, clock, None
         try:
-            with bound_to(scope):
+            with bound_to(scope), active(self._wasi):
                 yield
-        except (Trap, WasmtimeError):
+        except BaseException as error:
             self.broken = True
-            raise
+            raise self._wasi.failure or _deadline_error(error, clock) or error from None
         finally:
-            self._route.target = None
+            self._wasi.output = self._wasi.clock = None
 
     def _instantiate(self) -> Func:
         """Instantiate the component and find its `fetch` (once per instance)."""
@@ -101,8 +94,18 @@ class Instance:
         return fetch
 
 
-def _sandboxed_store(engine: Engine, limits: Limits, route: OutputRoute) -> Store:
-    """A Store with the limits set before anything runs, and WASI granting nothing."""
+def _deadline_error(error: BaseException, clock: CallClock) -> Exception | None:
+    """The limit an epoch interrupt stands for (wall clock or CPU time), if it is one."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines or lines[-1] != "wasm trap: interrupt":
+        return None
+    if clock.past_wall():
+        return GuestWallClockExceeded("the guest ran into its wall-clock limit")
+    return GuestTimedOut("the guest ran past its CPU deadline")
+
+
+def _sandboxed_store(engine: Engine, limits: Limits) -> Store:
+    """A Store with the limits set before anything runs (WASI is the host's own, per instance)."""
     store = Store(engine)
     store.set_limits(
         memory_size=limits.memory_bytes,
@@ -111,8 +114,4 @@ def _sandboxed_store(engine: Engine, limits: Limits, route: OutputRoute) -> Stor
         table_elements=limits.table_elements,
         instances=limits.instances,
     )
-    wasi = WasiConfig()
-    wasi.stdout_custom = route.writer("stdout")
-    wasi.stderr_custom = route.writer("stderr")
-    store.set_wasi(wasi)
     return store

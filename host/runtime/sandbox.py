@@ -8,6 +8,8 @@ project asked for a fresh instance per request.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any
 from wasmtime import Engine, Trap, WasmtimeError
 from wasmtime.component import Linker
 
-from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped, InvalidWorker
+from host.errors import GuestBadResponse, GuestError, GuestTrapped, InvalidWorker
 from host.runtime.instance import Instance
 from host.runtime.limits import Limits
 from host.runtime.linker import NoRequest, RequestScope, create_linker
@@ -24,9 +26,12 @@ from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.pool import InstancePool, PoolLimits
 from host.runtime.values import WitRequest, WitResponse, response_from_wit
+from host.runtime.wasmtime_fixes import ListTooLong
 from host.runtime.world import error_summary
 
 __all__ = ["Lease", "Limits", "PoolKey", "Sandbox"]
+# Linkers kept for the most recently used components (one per component: its WASI imports).
+LINKERS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,12 @@ class Lease:
         self._scope = scope
         try:
             result = self._instance.call(scope, output, req)
+        except ListTooLong as error:
+            raise GuestBadResponse(f"the guest returned {error}") from None
         except (Trap, WasmtimeError) as error:
             if scope.failure is not None:
                 raise scope.failure from None
-            raise _classify(error) from None
+            raise GuestTrapped(error_summary(error, limit=2000)) from None
         return _response(result)
 
     def release(self) -> None:
@@ -71,16 +78,22 @@ class Sandbox:
 
     def __init__(self, engine: Engine, limits: Limits, pool: PoolLimits | None = None) -> None:
         self._engine = engine
-        self._limits = limits
-        self._linker: Linker = create_linker(engine)
+        self.limits = limits
+        self._linkers: OrderedDict[str, Linker] = OrderedDict()
+        self._linkers_lock = threading.Lock()
         self.pool = InstancePool(pool or PoolLimits())
 
     @contextmanager
-    def lease(self, worker: CompiledWorker, key: PoolKey | None) -> Iterator[Lease]:
-        """An instance for one request: a warm one kept for `key` if any, else a fresh one."""
+    def lease(
+        self, worker: CompiledWorker, key: PoolKey | None, limits: Limits | None = None
+    ) -> Iterator[Lease]:
+        """An instance for one request: a warm one kept for `key` if any, else a fresh one.
+
+        `limits` (the sandbox's own by default) are those of the deployment `key` names.
+        """
         instance = self.pool.take(key.project_id, key.deployment_id) if key else None
         if instance is None or instance.worker.sha256 != worker.sha256:
-            instance = self._new_instance(worker)
+            instance = self._new_instance(worker, limits or self.limits)
         lease = Lease(instance)
         try:
             yield lease
@@ -100,14 +113,27 @@ class Sandbox:
         """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
         output = GuestOutput("deploy-check", 16 * 1024)
         try:
-            self._new_instance(worker).start(NoRequest(), output)
-        except (Trap, WasmtimeError) as error:
+            self._new_instance(worker, self.limits).start(NoRequest(), output)
+        except (Trap, WasmtimeError, GuestError) as error:
             detail = error_summary(error)
             raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None
 
-    def _new_instance(self, worker: CompiledWorker) -> Instance:
-        """A fresh, not yet instantiated instance with the sandbox's limits."""
-        return Instance(self._engine, self._linker, self._limits, worker)
+    def _new_instance(self, worker: CompiledWorker, limits: Limits) -> Instance:
+        """A fresh, not yet instantiated instance with `limits`."""
+        return Instance(self._engine, self._linker(worker), limits, worker)
+
+    def _linker(self, worker: CompiledWorker) -> Linker:
+        """The linker for `worker`'s component, made on first use and kept for the recent ones."""
+        with self._linkers_lock:
+            linker = self._linkers.get(worker.sha256)
+            if linker is None:
+                linker = self._linkers[worker.sha256] = create_linker(
+                    self._engine, worker.component
+                )
+                if len(self._linkers) > LINKERS_KEPT:
+                    self._linkers.popitem(last=False)
+            self._linkers.move_to_end(worker.sha256)
+            return linker
 
 
 def _response(result: Any) -> WitResponse:
@@ -116,16 +142,3 @@ def _response(result: Any) -> WitResponse:
         return response_from_wit(result)
     except (AttributeError, TypeError) as error:
         raise GuestBadResponse(f"unexpected response value: {error}") from None
-
-
-def _classify(error: Exception) -> Exception:
-    """Turn a wasmtime failure into the domain error that says what happened.
-
-    Only the last line (the root cause) is trusted: earlier lines hold the backtrace, whose
-    function names the guest chooses.
-    """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    text = error_summary(error, limit=2000)
-    if lines and lines[-1] == "wasm trap: interrupt":
-        return GuestTimedOut(text)
-    return GuestTrapped(text)
