@@ -44,6 +44,11 @@ class StoredAsset:
             return self._found(self.store.get(self.key))
         return self._found(self.store.get_slice(self.key, self.start, self.size))
 
+    def read_range(self, offset: int, length: int) -> bytes:
+        """`length` bytes from `offset` (fewer at the end), reading only those."""
+        length = max(0, min(length, self.size - offset))
+        return self._found(self.store.get_slice(self.key, self.start + offset, length))
+
     def chunks(self) -> Generator[bytes, None, None]:
         """The bytes in chunks; the row is found now, its bytes read as the chunks are taken."""
         return self._found(self.store.chunks(self.key, self.start, self.size))

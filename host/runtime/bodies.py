@@ -7,9 +7,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Protocol
 
-from host.errors import GuestBadResponse, GuestTrapped
+from host.errors import GuestBadResponse, GuestOverBudget, GuestTrapped
 
 Chunks = Generator[bytes, None, None]
+# The most one `bodies.read` returns (the SDKs read 256 KiB at a time and loop until the end).
+MAX_READ_BYTES = 1024 * 1024
 
 
 class StoredBytes(Protocol):
@@ -21,6 +23,9 @@ class StoredBytes(Protocol):
 
     def read(self) -> bytes:
         """All the bytes at once."""
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        """`length` bytes from `offset` (fewer at the end), reading only those."""
 
     def chunks(self) -> Chunks:
         """The bytes in chunks, each read as it is taken."""
@@ -34,11 +39,17 @@ class _Stored:
     attachment: object | None = None
     data: bytes | None = None
 
-    def bytes(self) -> bytes:
+    def load(self) -> bytes:
         """Read the bytes once."""
         if self.data is None:
             self.data = self.source.read()
         return self.data
+
+    def read(self, offset: int, limit: int) -> bytes:
+        """Up to `limit` bytes from `offset`, from memory if loaded, else from the source."""
+        if self.data is not None:
+            return self.data[offset : offset + limit]
+        return self.source.read_range(offset, limit) if offset < self.source.size else b""
 
 
 Entry = bytes | bytearray | _Stored
@@ -80,22 +91,36 @@ class BodyTable:
 
     Handles count up from `first_handle`: a warm instance's next request starts where the last
     one ended, so a handle kept from an earlier request names nothing in a later one.
+
+    Every byte the table holds counts against the request's memory budget (`max_held_bytes`):
+    bodies received, built by the guest, or loaded from storage to be sent. A stored body the
+    guest reads is read from storage a range at a time and not kept.
     """
 
-    def __init__(self, max_created_bytes: int, first_handle: int = 1) -> None:
+    def __init__(
+        self, max_created_bytes: int, first_handle: int = 1, max_held_bytes: int | None = None
+    ) -> None:
         if first_handle < 1:
             raise ValueError("handles start at 1 or later (0 is never valid)")
         self._entries: list[Entry] = []
         self._room = max_created_bytes
         self._first = first_handle
+        self._budget = max_held_bytes
+        self._held = 0
 
     @property
     def next_handle(self) -> int:
         """The handle the next body would get (where a later request's table starts)."""
         return self._first + len(self._entries)
 
+    @property
+    def held(self) -> int:
+        """Bytes the table holds now (counted against the budget)."""
+        return self._held
+
     def add(self, data: bytes) -> int:
         """Store finished bytes; returns their handle."""
+        self._hold(len(data))
         return self._new(data)
 
     def add_stored(self, source: StoredBytes, attachment: object | None = None) -> int:
@@ -118,6 +143,7 @@ class BodyTable:
             raise GuestTrapped(f"body {handle} is read-only")
         if len(chunk) > self._room:
             raise GuestTrapped("the guest built bodies larger than max_response_mb")
+        self._hold(len(chunk))
         self._room -= len(chunk)
         entry += chunk
 
@@ -127,15 +153,19 @@ class BodyTable:
         return entry.source.size if isinstance(entry, _Stored) else len(entry)
 
     def read(self, handle: int, offset: int, limit: int) -> bytes:
-        """Up to `limit` bytes from `offset`; empty at the end."""
-        return bytes(self._bytes(self._entry(handle))[offset : offset + limit])
+        """Up to `limit` bytes (at most MAX_READ_BYTES) from `offset`; empty at the end."""
+        entry = self._entry(handle)
+        limit = min(limit, MAX_READ_BYTES)
+        if isinstance(entry, _Stored):
+            return entry.read(offset, limit)
+        return bytes(entry[offset : offset + limit])
 
     def take(self, handle: int) -> bytes:
         """The whole body, to send as a response (a guest's returned handle)."""
         return bytes(self._bytes(self._returned(handle)))
 
     def stream(self, handle: int) -> BodyStream | None:
-        """A returned stored body not read yet, as chunks; None for bytes already in memory."""
+        """A returned stored body not loaded yet, as chunks; None for bytes already in memory."""
         entry = self._returned(handle)
         if not isinstance(entry, _Stored) or entry.data is not None:
             return None
@@ -160,7 +190,19 @@ class BodyTable:
         except GuestTrapped as error:
             raise GuestBadResponse(str(error)) from None
 
-    @staticmethod
-    def _bytes(entry: Entry) -> bytes | bytearray:
-        """The entry's bytes, loading a stored one."""
-        return entry.bytes() if isinstance(entry, _Stored) else entry
+    def _bytes(self, entry: Entry) -> bytes | bytearray:
+        """The entry's bytes, loading a stored one (which then counts against the budget)."""
+        if not isinstance(entry, _Stored):
+            return entry
+        if entry.data is None:
+            self._hold(entry.source.size)
+        return entry.load()
+
+    def _hold(self, size: int) -> None:
+        """Count `size` more bytes held; GuestOverBudget beyond the request's budget."""
+        if self._budget is not None and self._held + size > self._budget:
+            raise GuestOverBudget(
+                f"the request would hold {self._held + size} bytes of bodies in the host"
+                f" (request_memory_mb allows {self._budget})"
+            )
+        self._held += size

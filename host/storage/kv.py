@@ -75,11 +75,12 @@ class SqliteStore:
         return None if row is None else bytes(row[0])
 
     def get_slice(self, key: str, start: int, length: int) -> bytes | None:
-        """`length` bytes of the value under `key` from offset `start`, or None if absent."""
-        row = self._conn.execute(
-            f"SELECT substr(value, ?, ?) FROM {TABLE} WHERE key = ?", (start + 1, length, key)
-        ).fetchone()
-        return None if row is None else bytes(row[0])
+        """`length` bytes of the value under `key` from offset `start`, or None if absent.
+
+        Only those bytes are read (through a blob handle), however large the value is.
+        """
+        chunks = self.chunks(key, start, length, chunk_size=max(1, length))
+        return None if chunks is None else b"".join(chunks)
 
     def chunks(
         self, key: str, start: int = 0, length: int | None = None, chunk_size: int = CHUNK_SIZE

@@ -21,6 +21,7 @@ from host.storage.active import ActiveDeployments
 from host.storage.deployments import Deployment
 from host.storage.kv import SqliteStore
 from host.storage.projects import check_project_id
+from host.web.admission import ProjectSlots
 from host.web.messages import to_wit_request, write_response
 
 
@@ -61,6 +62,7 @@ class GuestDispatch:
         self._services = services
         self._deployments = ActiveDeployments(services.store)
         self._manifests = ManifestCache(services.store)
+        self._slots = ProjectSlots(services.settings.project_concurrency)
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
         """Look up the active deployment, run the worker in a lent instance, send its answer.
@@ -70,7 +72,7 @@ class GuestDispatch:
         """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
-        with ExitStack() as snapshot:
+        with self._slots.hold(project_id), ExitStack() as snapshot:
             snapshot.enter_context(services.store.snapshot())
             deployment = self._deployments.get(project_id)
             if deployment is None:
@@ -78,7 +80,11 @@ class GuestDispatch:
             worker = self._worker(deployment.worker_sha256, project_id)
             key = None if deployment.strict_isolation else PoolKey(project_id, deployment.id)
             with services.sandbox.lease(worker, key) as guest:
-                bodies = BodyTable(settings.max_response_mb * MIB, guest.first_handle)
+                bodies = BodyTable(
+                    settings.max_response_mb * MIB,
+                    guest.first_handle,
+                    max_held_bytes=settings.request_memory_mb * MIB,
+                )
                 host = req.env["wasmhost.host"]
                 wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
                 output = GuestOutput(project_id, settings.max_output_kb * 1024)

@@ -99,7 +99,7 @@ def write_response(
 
     A body is read from the body table only when it is sent: not for HEAD, 204 or 304.
     `snapshot` holds the request's open storage snapshot: given it, a stored body larger than
-    `STREAM_ABOVE_BYTES` that nobody read yet goes out as `resp.stream`, which takes the
+    `STREAM_ABOVE_BYTES` not loaded into memory yet goes out as `resp.stream`, which takes the
     snapshot over and ends it when the WSGI server closes the stream, so every chunk comes
     from the state the request saw. Otherwise the snapshot stays with the caller.
     """
@@ -130,7 +130,7 @@ def _write_body(
 
 
 def _large_stream(body: bytes | int | None, bodies: BodyTable) -> BodyStream | None:
-    """A stored body above `STREAM_ABOVE_BYTES` not read yet, as a stream; else None."""
+    """A stored body above `STREAM_ABOVE_BYTES` not loaded yet, as a stream; else None."""
     if not isinstance(body, int) or _body_size(body, bodies) <= STREAM_ABOVE_BYTES:
         return None
     return bodies.stream(body)

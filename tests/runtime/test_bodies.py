@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from host.errors import GuestBadResponse, GuestTrapped
-from host.runtime.bodies import BodyStream, BodyTable, Chunks
+from host.errors import GuestBadResponse, GuestOverBudget, GuestTrapped
+from host.runtime.bodies import MAX_READ_BYTES, BodyStream, BodyTable, Chunks
 from host.storage.kv import SqliteStore
 from tests.runtime.inline_bytes import Inline
 
@@ -28,6 +28,13 @@ class StoredInSqlite:
         """All the bytes."""
         self.reads.append("whole")
         data = self.store.get(self.key)
+        assert data is not None
+        return data
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        """Only the bytes asked for."""
+        self.reads.append("range")
+        data = self.store.get_slice(self.key, offset, max(0, min(length, self.size - offset)))
         assert data is not None
         return data
 
@@ -54,8 +61,38 @@ def test_a_stored_body_is_read_only_when_needed(stored: StoredInSqlite) -> None:
     assert bodies.size(handle) == len(DATA)
     assert stored.reads == []
     assert bodies.read(handle, 10, 5) == DATA[10:15]
+    assert bodies.held == 0
     assert bodies.take(handle) == DATA
-    assert stored.reads == ["whole"]
+    assert stored.reads == ["range", "whole"]
+    assert bodies.held == len(DATA)
+
+
+def test_reading_a_stored_body_again_and_again_holds_nothing(stored: StoredInSqlite) -> None:
+    bodies = BodyTable(1024, max_held_bytes=100)
+    for _ in range(50):
+        handle = bodies.add_stored(stored)
+        assert bodies.read(handle, 0, 1) == DATA[:1]
+        assert bodies.read(handle, len(DATA), 10) == b""
+    assert bodies.held == 0
+
+
+def test_one_read_returns_at_most_max_read_bytes() -> None:
+    bodies = BodyTable(1024)
+    handle = bodies.add(bytes(MAX_READ_BYTES + 10))
+    assert len(bodies.read(handle, 0, 2**32 - 1)) == MAX_READ_BYTES
+    assert len(bodies.read(handle, MAX_READ_BYTES, 2**32 - 1)) == 10
+
+
+def test_everything_held_counts_against_the_request_budget(stored: StoredInSqlite) -> None:
+    bodies = BodyTable(10_000, max_held_bytes=100)
+    bodies.add(bytes(60))
+    built = bodies.create()
+    bodies.append(built, bytes(40))
+    with pytest.raises(GuestOverBudget, match="request_memory_mb"):
+        bodies.append(built, bytes(1))
+    with pytest.raises(GuestOverBudget):
+        bodies.take(bodies.add_stored(stored))
+    assert bodies.held == 100
 
 
 def test_an_unread_stored_body_streams_in_chunks(stored: StoredInSqlite) -> None:
@@ -68,14 +105,22 @@ def test_an_unread_stored_body_streams_in_chunks(stored: StoredInSqlite) -> None
     assert stored.reads == ["chunks"]
 
 
-def test_a_body_already_read_or_in_memory_does_not_stream(stored: StoredInSqlite) -> None:
+def test_a_body_in_memory_does_not_stream(stored: StoredInSqlite) -> None:
     bodies = BodyTable(1024)
-    read = bodies.add_stored(stored)
-    bodies.read(read, 0, 1)
+    loaded = bodies.add_stored(stored)
+    bodies.take(loaded)
     made = bodies.create()
     bodies.append(made, b"abc")
-    for handle in (read, made, bodies.add(b"inline")):
+    for handle in (loaded, made, bodies.add(b"inline")):
         assert bodies.stream(handle) is None
+
+
+def test_a_stored_body_the_guest_read_from_still_streams(stored: StoredInSqlite) -> None:
+    bodies = BodyTable(1024)
+    handle = bodies.add_stored(stored)
+    bodies.read(handle, 0, 1)
+    stream = bodies.stream(handle)
+    assert stream is not None and b"".join(stream) == DATA
 
 
 def test_attachments_are_kept_opaque() -> None:
