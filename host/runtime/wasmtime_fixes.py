@@ -72,9 +72,9 @@ def _from_c(self: _types.ListType, c: Any) -> Any:
     """Lift a list of u8 cells into `bytes` with one strided copy."""
     raw = c.of.list
     if not self._is_bytes():
-        if raw.size > MAX_LIFTED_ITEMS:
+        if (size := raw.size) > MAX_LIFTED_ITEMS:
             ffi.wasmtime_component_vallist_delete(ctypes.byref(raw))
-            raise ListTooLong(f"a list of {raw.size} items (at most {MAX_LIFTED_ITEMS} are taken)")
+            raise ListTooLong(f"a list of {size} items (at most {MAX_LIFTED_ITEMS} are taken)")
         return _stock_from_c(self, c)
     try:
         return bytes(_cells(raw.data, raw.size)[_PAYLOAD::_CELL]) if raw.size else b""

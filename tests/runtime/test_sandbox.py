@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from host.errors import GuestTimedOut, GuestTrapped
+from host.errors import GuestBadResponse, GuestTimedOut, GuestTrapped
 from host.runtime.loader import Loader
 from host.runtime.output import GuestOutput
 from host.runtime.sandbox import Limits, Sandbox
@@ -38,6 +38,14 @@ def test_endless_loop_hits_the_deadline(
     with pytest.raises(GuestTimedOut):
         sandbox.fetch(worker, scope, output, get())
     assert time.monotonic() - started < 5
+
+
+def test_a_flood_of_headers_is_refused_before_it_is_lifted(
+    loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput
+) -> None:
+    worker = compiled(loader, wat_guests.guest(wat_guests.HEADER_BOMB))
+    with pytest.raises(GuestBadResponse, match="100000 items"):
+        sandbox.fetch(worker, scope, output, get())
 
 
 def test_trap(loader: Loader, sandbox: Sandbox, scope: Scope, output: GuestOutput) -> None:

@@ -113,6 +113,14 @@ KEEP_FIRST_BODY = """
 """Keeps the first request's body handle in a global and answers every request with it."""
 
 
+HEADER_BOMB = """
+      (drop (memory.grow (i32.const 32)))
+      (i32.store (i32.const 68) (i32.const 65536))
+      (i32.store (i32.const 72) (i32.const 100000))
+      i32.const 64"""
+"""Answers with 100,000 empty headers (zeroed memory: every name and value is empty)."""
+
+
 def guest(body: str, interface: str = HANDLER) -> str:
     """A component whose `fetch` runs `body` (core WAT instructions returning a pointer)."""
     return (
