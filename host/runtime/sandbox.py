@@ -109,11 +109,11 @@ class Sandbox:
         with self.lease(worker, None) as lease:
             return lease.fetch(scope, output, req)
 
-    def check_starts(self, worker: CompiledWorker) -> None:
+    def check_starts(self, worker: CompiledWorker, limits: Limits | None = None) -> None:
         """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
         output = GuestOutput("deploy-check", 16 * 1024)
         try:
-            self._new_instance(worker, self.limits).start(NoRequest(), output)
+            self._new_instance(worker, limits or self.limits).start(NoRequest(), output)
         except (Trap, WasmtimeError, GuestError) as error:
             detail = error_summary(error)
             raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None

@@ -24,6 +24,7 @@ class Deployment:
     deployed_at: str
     asset_options: Mapping[str, str] = field(default_factory=dict)
     strict_isolation: bool = False  # a fresh instance for every request
+    limits: Mapping[str, int] = field(default_factory=dict)  # the project's own, tighter limits
 
     def to_json(self) -> bytes:
         """The row as stored."""
@@ -52,6 +53,7 @@ def write_deployment(
     asset_options: Mapping[str, str],
     variants: Mapping[str, Mapping[str, bytes]] | None = None,
     strict_isolation: bool = False,
+    limits: Mapping[str, int] | None = None,
 ) -> Deployment:
     """Replace the project's worker, files and manifest (None: no assets) in one transaction.
 
@@ -67,6 +69,7 @@ def write_deployment(
             deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             asset_options=dict(asset_options),
             strict_isolation=strict_isolation,
+            limits=dict(limits or {}),
         )
         writes.delete_prefix(keys.assets_prefix(project_id))
         for pathname, data in files.items():

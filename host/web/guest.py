@@ -10,6 +10,7 @@ from host.assets.binding import AssetBinding
 from host.assets.manifests import ManifestCache
 from host.config import MIB
 from host.errors import InvalidWorker, ProjectNotFound, WorkerUnavailable
+from host.project_limits import sandbox_limits
 from host.runtime.bodies import BodyTable
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
@@ -79,7 +80,8 @@ class GuestDispatch:
                 raise ProjectNotFound(project_id)
             worker = self._worker(deployment.worker_sha256, project_id)
             key = None if deployment.strict_isolation else PoolKey(project_id, deployment.id)
-            with services.sandbox.lease(worker, key) as guest:
+            limits = sandbox_limits(services.sandbox.limits, deployment.limits)
+            with services.sandbox.lease(worker, key, limits) as guest:
                 bodies = BodyTable(
                     settings.max_response_mb * MIB,
                     guest.first_handle,
