@@ -1,6 +1,8 @@
 // misbehave-js: a test guest that exercises the JavaScript SDK and fails on purpose, one way
 // per path (the same paths as misbehave-py where they overlap).
 
+import { fetch as witAssetsFetch } from "wasmhost:worker/assets@0.1.0";
+import { append as witAppend, read as witRead } from "wasmhost:worker/bodies@0.1.0";
 import { explode } from "./lib/explode.js";
 
 // Module-level state: a warm instance keeps it between the requests it serves.
@@ -206,6 +208,59 @@ const ROUTES = {
     ctx.waitUntil(new Promise(() => {}));
     return new Response("answered without it");
   },
+
+  // Attacks on the host's time, threads and memory (tests/e2e/test_attack_*.py and the attack
+  // rows of scripts/bench); misbehave-py has the same routes. Some call the WIT imports
+  // directly, as a hostile guest would, past the SDK's checks.
+  "/sleep": async (request) => {
+    const seconds = Number(param(request, "seconds") ?? "1");
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return new Response(`slept ${seconds} s`);
+  },
+  "/headers-bomb": (request) => {
+    const response = new Response("bomb");
+    const pairs = new Array(Number(param(request, "count") ?? "700000")).fill(["", ""]);
+    Object.defineProperty(response, "headers", { value: pairs });
+    return response;
+  },
+  "/asset-refetch": (request) => {
+    const url = new URL(param(request, "path") ?? "/big.bin", request.url).href;
+    const times = number(request, "times");
+    let first = new Uint8Array(0);
+    for (let i = 0; i < times; i++) {
+      const asset = witAssetsFetch({ method: "GET", url, headers: [], body: { tag: "empty" } });
+      if (asset.body.tag !== "host") return new Response(`${url} has no body in the host`, { status: 500 });
+      first = witRead(asset.body.val, 0n, 1);
+    }
+    return new Response(`read one byte of ${times} copies: ${hex(first)}`);
+  },
+  "/asset-buffer": async (request, env) => {
+    const path = param(request, "path") ?? "/big.bin";
+    const times = number(request, "times");
+    let total = 0;
+    for (let i = 0; i < times; i++) total += (await (await env.ASSETS.fetch(path)).arrayBuffer()).byteLength;
+    return new Response(`read ${total} bytes`);
+  },
+  "/recurse": () => new Response(String(deeper(0))),
+  "/forge": (request) => {
+    const handle = Number(param(request, "handle") ?? "999999");
+    const how = param(request, "how") ?? "read";
+    if (how === "send") return new Response("a JavaScript guest cannot name a handle in its answer", { status: 400 });
+    if (how === "append") {
+      witAppend(handle, new Uint8Array([120]));
+      return new Response("appended");
+    }
+    return new Response(witRead(handle, 0n, 16));
+  },
+  "/probe": async (request) => {
+    const seen = {};
+    try {
+      seen.connect = `allowed: ${(await fetch(`http://127.0.0.1:${param(request, "port") ?? "80"}/`)).status}`;
+    } catch (error) {
+      seen.connect = `refused: ${error?.name ?? String(error)}`;
+    }
+    return Response.json(seen);
+  },
 };
 
 /** `size` bytes counting 0..250 over and over (built by doubling: a JS loop per byte is slow). */
@@ -214,6 +269,11 @@ function pattern(size) {
   for (let i = 0; i < Math.min(size, 251); i++) body[i] = i;
   for (let filled = 251; filled < size; filled *= 2) body.copyWithin(filled, 0, filled);
   return body;
+}
+
+/** One more frame, forever. */
+function deeper(depth) {
+  return deeper(depth + 1) + 1;
 }
 
 function param(request, name) {

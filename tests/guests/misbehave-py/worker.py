@@ -1,11 +1,14 @@
 """misbehave-py: a test guest that fails on purpose, one way per path."""
 
 import os
+import socket
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from workers import Headers, Request, RequestEndedError, Response
+from workers.body import HostBody
 
 # Module-level state: a warm instance keeps it between the requests it serves.
 served_count = 0
@@ -142,6 +145,90 @@ async def state_replay_read(request, env, query):
     return Response(text)
 
 
+# Attacks on the host's time, threads and memory (tests/e2e/test_attack_*.py and the attack
+# rows of scripts/bench); misbehave-js has the same routes.
+
+
+async def sleep(request, env, query):
+    """Sleeps `seconds` in a WASI wait (`time.sleep`), then answers."""
+    seconds = float(query.get("seconds", ["1"])[0])
+    time.sleep(seconds)
+    return Response(f"slept {seconds:g} s")
+
+
+async def headers_bomb(request, env, query):
+    """Returns `count` empty header fields: a tiny guest that makes the host lift a huge list."""
+    count = int(query.get("count", ["700000"])[0])
+    return Response("bomb", headers=Headers._trusted([("", "")] * count))
+
+
+async def asset_refetch(request, env, query):
+    """Fetches the asset at `path` `times` times and reads one byte of each."""
+    path, times = query.get("path", ["/big.bin"])[0], int(query.get("times", ["1"])[0])
+    first = b""
+    for _ in range(times):
+        body = (await env.ASSETS.fetch(path)).body
+        if not isinstance(body, HostBody):
+            return Response(f"{path} has no body in the host", status=500)
+        first = body.host().body_read(body.handle, 0, 1)
+    return Response(f"read one byte of {times} copies: {first.hex()}")
+
+
+async def asset_buffer(request, env, query):
+    """Fetches the asset at `path` `times` times and reads every byte of each (keeping none)."""
+    path, times = query.get("path", ["/big.bin"])[0], int(query.get("times", ["1"])[0])
+    total = 0
+    for _ in range(times):
+        total += len(await (await env.ASSETS.fetch(path)).bytes())
+    return Response(f"read {total} bytes")
+
+
+async def big(request, env, query):
+    """A body of `bytes` bytes made by the guest (it reaches the host in chunks)."""
+    size = int(query.get("bytes", ["0"])[0])
+    return Response(bytes(size), headers={"content-type": "application/octet-stream"})
+
+
+async def recurse(request, env, query):
+    """Recurses without end, Python's recursion limit raised out of the way."""
+    sys.setrecursionlimit(1_000_000_000)
+    return Response(str(_deeper(0)))
+
+
+def _deeper(depth):
+    """One more frame, forever."""
+    return _deeper(depth + 1) + 1
+
+
+async def forge(request, env, query):
+    """Names body `handle`, which the host never gave it: `how` is read, append or send."""
+    handle = int(query.get("handle", ["999999"])[0])
+    how = query.get("how", ["read"])[0]
+    forged = HostBody(handle, env.ASSETS._scope)
+    if how == "send":
+        return Response(forged)
+    if how == "append":
+        forged.host().body_append(handle, b"x")
+        return Response("appended")
+    return Response(forged.host().body_read(handle, 0, 16))
+
+
+async def probe(request, env, query):
+    """Tries the network: a TCP connection to 127.0.0.1:`port` and a DNS lookup."""
+    port = int(query.get("port", ["80"])[0])
+    attempts = {
+        "connect": lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(),
+        "dns": lambda: socket.getaddrinfo("localhost", port),
+    }
+    seen = {}
+    for name, attempt in attempts.items():
+        try:
+            seen[name] = f"allowed: {attempt()!r}"
+        except Exception as error:
+            seen[name] = f"refused: {type(error).__name__}"
+    return Response.json(seen)
+
+
 ROUTES = {
     "/output": output,
     "/state/count": state_count,
@@ -158,4 +245,12 @@ ROUTES = {
     "/flood": flood,
     "/echo": echo,
     "/asset": asset,
+    "/sleep": sleep,
+    "/headers-bomb": headers_bomb,
+    "/asset-refetch": asset_refetch,
+    "/asset-buffer": asset_buffer,
+    "/big": big,
+    "/recurse": recurse,
+    "/forge": forge,
+    "/probe": probe,
 }
