@@ -1,13 +1,16 @@
 """Benchmark wasmhost against a plain Falcon app on waitress serving the same bytes, same run.
 
-Usage: scripts/bench [--quick] [--json FILE] [--workers N] [--threads T]
+Usage: scripts/bench [--quick] [--attack-only] [--json FILE] [--workers N] [--threads T]
 
 Builds the example guests (hello-py, hello-js), serves them with `wasmhost serve` on loopback,
 checks every answer, records it for the baseline (a Falcon app with the same processes and
-threads), and drives both with wrk at 16 connections. Prints one Markdown table with each
-target of issue 7 marked met or missed; --json FILE writes the same as JSON. Everything runs
-in a temporary folder that is removed at the end, and every process started is stopped, also
-on Ctrl-C. --quick runs 1 s per wrk run and one sample per one-shot scenario.
+threads), and drives both with wrk at 16 connections. Then attacks it (issue 8): a good
+project's latency alone and under hostile clients, among sleeping guests, and the server's RSS
+over many hostile requests (scripts/benchmark/attack.py). Prints one Markdown table with each
+target marked met or missed; --json FILE writes the same as JSON. Everything runs in a
+temporary folder that is removed at the end, and every process started is stopped, also on
+Ctrl-C. --quick runs 1 s per wrk run, one sample per one-shot scenario and a few seconds per
+attack row; --attack-only runs only the attack rows.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmark import answers, machine, oneshots, report, throughput
+from benchmark import answers, attack, machine, oneshots, report, throughput
 from benchmark.examples import LANGUAGES, Example, prepare
 from benchmark.install import InstallError, ensure_wrk
 from benchmark.plan import Plan
@@ -42,6 +45,7 @@ ORDER = (
     oneshots.FILES[0],
     "workers-2-vs-1",
     oneshots.RSS[0],
+    *attack.KEYS,
 )
 
 
@@ -59,8 +63,11 @@ def main() -> int:
             "wrk": f"-t2 -c16, {plan.wrk_seconds} s per run"
             f" (wasmhost warmed up for {plan.warmup_seconds} s first)",
             "one-shot samples": plan.repeats,
+            "attack rows": f"{plan.alone_seconds:g} s alone, {plan.attack_seconds:g} s under"
+            f" attack, {plan.sleepers_seconds:g} s among sleepers, RSS after"
+            f" {plan.rss_first_requests:,} and {plan.rss_requests:,} hostile requests",
         }
-        rows = run(plan, args.workers, args.threads)
+        rows = run(plan, args.workers, args.threads, args.attack_only)
     except (InstallError, ServerError, CommandFailed, WrkOutputError, answers.WrongAnswer) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
@@ -75,11 +82,13 @@ def main() -> int:
     return 0
 
 
-def run(plan: Plan, workers: int, threads: int) -> list[Row]:
+def run(plan: Plan, workers: int, threads: int, attack_only: bool = False) -> list[Row]:
     """Every scenario, in a temporary workspace, with every process stopped at the end."""
     with tempfile.TemporaryDirectory(prefix="wasmhost-bench-") as folder, Processes() as processes:
         session = Session(processes, Workspace(Path(folder)), plan, workers, threads)
         say("building the example guests (cached by scripts/build-guest)")
+        if attack_only:
+            return attack.attack_rows(session, prepare(session.space, "py"))
         examples = [prepare(session.space, language) for language in LANGUAGES]
         host = start_wasmhost(session)
         rows = oneshots.deploy_rows(session, host, examples)
@@ -91,7 +100,8 @@ def run(plan: Plan, workers: int, threads: int) -> list[Row]:
         processes.stop(host)
         say("--workers 2 against --workers 1")
         rows += measure_scaling(session, examples, recording)
-        return rows + [oneshots.rss_row(session, example) for example in examples]
+        rows += [oneshots.rss_row(session, example) for example in examples]
+        return rows + attack.attack_rows(session, examples[0])
 
 
 def _against_baseline(
@@ -111,6 +121,7 @@ def _arguments() -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 s wrk runs, one sample each")
+    parser.add_argument("--attack-only", action="store_true", help="only the attack rows")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     cores = len(os.sched_getaffinity(0))
     parser.add_argument("--workers", type=int, default=cores, help="processes per server [cores]")

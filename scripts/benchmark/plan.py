@@ -14,6 +14,11 @@ class Plan:
     repeats: int
     warm_projects: int = 50
     requests_per_warm_project: int = 4
+    alone_seconds: float = 10  # the good project's latency alone (attack rows)
+    attack_seconds: float = 20  # ... and under attack, once the attack is under way
+    sleepers_seconds: float = 45  # ... among sleepers: past the 30 s wall-clock limit
+    rss_first_requests: int = 1_000  # hostile requests before the first RSS reading
+    rss_requests: int = 100_000  # ... and before the last
 
     @classmethod
     def full(cls) -> Plan:
@@ -23,4 +28,13 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         """About 1 s per wrk run and one sample of every one-shot scenario (a smoke run)."""
-        return cls(wrk_seconds=1, warmup_seconds=1, repeats=1)
+        return cls(
+            wrk_seconds=1,
+            warmup_seconds=1,
+            repeats=1,
+            alone_seconds=2,
+            attack_seconds=3,
+            sleepers_seconds=4,
+            rss_first_requests=200,
+            rss_requests=800,
+        )

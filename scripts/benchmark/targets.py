@@ -1,4 +1,4 @@
-"""The targets of issue 7 and whether a row meets them.
+"""The targets of issues 7 and 8 and whether a row meets them.
 
 Targets are for the Python example; the JavaScript example must reach at least 80% of them:
 a lower bound is multiplied by 0.8 and an upper bound divided by 0.8.
@@ -20,6 +20,8 @@ AT_MOST_TARGETS = {
     "rss-50-projects": 1536.0,
 }
 AT_LEAST_TARGETS = {"workers-2-vs-1": 1.7}
+# issue 8: under attack against alone, RSS after many hostile requests against after a few
+AT_MOST_RATIO_TARGETS = {"attack-mix": 3.0, "attack-sleepers": 3.0, "attack-rss": 1.2}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ def verdicts(row: Row) -> list[Verdict]:
     if row.key in AT_LEAST_TARGETS:
         limit = AT_LEAST_TARGETS[row.key]
         found.append(_check("{op} {limit}x", row.value, row.unit, limit, True, row))
+    if row.key in AT_MOST_RATIO_TARGETS:
+        limit = AT_MOST_RATIO_TARGETS[row.key]
+        found.append(_check("{op} {limit}x", row.value, row.unit, limit, False, row))
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,12 @@ from wasmtime import Engine, wat2wasm
 from wasmtime.component import Component
 
 from scripts.benchmark.answers import Recording, entry
+from scripts.benchmark.attack_clients import describe
+from scripts.benchmark.attack_latency import GoodRun, latency_row
+from scripts.benchmark.attack_projects import bomb_wat
 from scripts.benchmark.baseline import create_app
 from scripts.benchmark.client import Answer
+from scripts.benchmark.plan import Plan
 from scripts.benchmark.report import markdown, write_json
 from scripts.benchmark.rows import Row, failed_row, throughput_row, timed_row
 from scripts.benchmark.sites import unseen_worker
@@ -169,3 +174,47 @@ def test_the_baseline_repeats_recorded_answers_and_revalidates(tmp_path: Path) -
     assert (revalidated.status_code, revalidated.content) == (304, b"")
     assert client.simulate_get("/", headers={"Host": "other.localhost"}).status_code == 404
     assert client.simulate_get("/?q", headers=host).status_code == 404
+
+
+def test_an_attack_row_compares_the_good_project_under_attack_with_it_alone() -> None:
+    alone = GoodRun(latencies_ms=[2.0, 3.0, 4.0])
+    attacked = GoodRun(latencies_ms=[6.0, 9.0, 30.0])
+    row = latency_row("attack-mix", "8 hostile clients", alone, attacked, {"loop-py": {503: 4}})
+    assert (row.value, row.p50_ms, row.baseline_p50_ms) == (3.0, 9.0, 3.0)
+    assert [(v.target, v.met) for v in verdicts(row)] == [("≤ 3x", True)]
+    assert "hostile: loop-py: 503 (4)" in row.detail
+    slower = latency_row("attack-sleepers", "sleepers", alone, GoodRun([12.1]), {})
+    assert [(v.target, v.met) for v in verdicts(slower)] == [("≤ 3x", False)]
+
+
+def test_a_good_request_that_fails_under_attack_fails_the_row() -> None:
+    attacked = GoodRun(latencies_ms=[3.0], failures=Counter({"status 503": 2}))
+    row = latency_row("attack-mix", "8 hostile clients", GoodRun([3.0]), attacked, {})
+    assert row.problems == ["2 good requests failed under attack: status 503 (2)"]
+    assert not any(v.met for v in verdicts(row))
+    line = markdown(MACHINE, SETTINGS, [row]).splitlines()[-1]
+    assert line.endswith("| **invalid**: 2 good requests failed under attack: status 503 (2) |")
+
+
+def test_rss_after_many_hostile_requests_may_grow_by_a_fifth() -> None:
+    for ratio, met in ((1.19, True), (1.25, False), (0.8, True)):
+        row = Row("attack-rss", "RSS", "py", "x", ratio, [ratio])
+        assert [(v.target, v.met) for v in verdicts(row)] == [("≤ 1.2x", met)]
+
+
+def test_hostile_answers_are_tallied_plainly() -> None:
+    tallies = {"sleep-js": {0: 2}, "loop-py": {200: 1, 503: 12}, "idle": {}}
+    assert describe(tallies) == (
+        "idle: none answered; loop-py: 503 (12), 200 (1); sleep-js: no answer (2)"
+    )
+
+
+def test_the_header_bomb_is_a_component_that_compiles() -> None:
+    Component(Engine(), wat2wasm(bomb_wat(700_000)))
+
+
+def test_quick_attack_rows_take_seconds_not_minutes() -> None:
+    quick, full = Plan.quick(), Plan.full()
+    assert quick.alone_seconds + quick.attack_seconds + quick.sleepers_seconds < 10
+    assert quick.rss_requests < 1_000
+    assert (full.rss_first_requests, full.rss_requests) == (1_000, 100_000)

@@ -1,0 +1,158 @@
+"""The attack rows of issue 8, each on a fresh `wasmhost serve` with the host's default limits:
+
+- a good project's median latency alone, then with eight hostile clients against several
+  hostile projects (loops, sleepers, header bombs, asset refetch, log flood); no good request
+  may fail;
+- the same among 20 guests sleeping 30 s and 8 sleeping an hour (the wall-clock limit cuts
+  them);
+- the server's RSS after the first hostile requests of a fast mix, and after all of them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import partial
+
+from . import client
+from .attack_clients import Attack, Hostile, describe
+from .attack_latency import alone_and_attacked, latency_row
+from .attack_projects import (
+    BIG_ASSET,
+    BOMB,
+    GOOD,
+    HOSTILE_JS,
+    HOSTILE_PY,
+    SMALL_BOMB,
+    deploy_attack_projects,
+)
+from .attack_rss import Stalled, rss_after
+from .examples import Example
+from .processes import Server
+from .progress import say
+from .rows import TIMES, Row, failed_row
+from .session import Session
+
+MIX = ("attack-mix", "good project's median latency, 8 hostile clients / alone (`/api/hello`)")
+SLEEPERS = (
+    "attack-sleepers",
+    "good project's median latency among 20 guests sleeping 30 s and 8 sleeping an hour / alone",
+)
+RSS_KEY = "attack-rss"
+KEYS = (MIX[0], SLEEPERS[0], RSS_KEY)
+REFETCH = f"/asset-refetch?path={BIG_ASSET}&times=50"
+
+MIX_CLIENTS = [
+    [Attack("loop-py", HOSTILE_PY, "/loop")],
+    [Attack("loop-js", HOSTILE_JS, "/loop")],
+    [Attack("sleep-py", HOSTILE_PY, "/sleep?seconds=3600")],
+    [Attack("sleep-js", HOSTILE_JS, "/sleep?seconds=3600")],
+    [Attack("headers-wat", BOMB, "/")],
+    [Attack("headers-py", HOSTILE_PY, "/headers-bomb?count=700000")],
+    [Attack("refetch-py", HOSTILE_PY, REFETCH)],
+    [Attack("flood-js", HOSTILE_JS, "/flood")],
+]
+SLEEPER_CLIENTS = [[Attack("sleep-30s-py", HOSTILE_PY, "/sleep?seconds=30")]] * 20 + [
+    [Attack("sleep-1h-js", HOSTILE_JS, "/sleep?seconds=3600")]
+] * 8
+# Many requests of every kind: mostly quick attacks (traps, forged handles, asset refetches,
+# a header bomb), and one costly attack (a second or so of the host's time) in every eight.
+QUICK = [
+    Attack("trap-py", HOSTILE_PY, "/trap"),
+    Attack("trap-js", HOSTILE_JS, "/trap"),
+    Attack("forge-py", HOSTILE_PY, "/forge?handle=7"),
+    Attack("forge-js", HOSTILE_JS, "/forge?handle=7&how=append"),
+    Attack("refetch-py", HOSTILE_PY, REFETCH),
+    Attack("refetch-js", HOSTILE_JS, REFETCH),
+    Attack("headers-wat", SMALL_BOMB, "/"),
+]
+COSTLY = [
+    Attack("headers-py", HOSTILE_PY, "/headers-bomb?count=100000"),
+    Attack("big-js", HOSTILE_JS, "/big?bytes=2097152"),
+    Attack("alloc-py", HOSTILE_PY, "/alloc"),
+    Attack("alloc-js", HOSTILE_JS, "/alloc"),
+    Attack("flood-js", HOSTILE_JS, "/flood"),
+    Attack("recurse-py", HOSTILE_PY, "/recurse"),
+]
+RSS_MIX = [attack for costly in COSTLY for attack in (*QUICK, costly)]
+RSS_CLIENTS = [RSS_MIX[n * 6 :] + RSS_MIX[: n * 6] for n in range(8)]  # each starts elsewhere
+GRACE_SECONDS = "1"  # stopping a server with sleepers in it should not wait for them
+
+
+def attack_rows(session: Session, good: Example) -> list[Row]:
+    """Deploy the hostile projects beside the good one, then each attack row on its own host."""
+    say("deploying the hostile projects (tests/guests/misbehave-py and -js, a WAT header bomb)")
+    deploy_attack_projects(session.space, good)
+    plan = session.plan
+    mix = partial(_latency, MIX, MIX_CLIENTS, plan.alone_seconds, plan.attack_seconds)
+    sleepers = partial(
+        _latency, SLEEPERS, SLEEPER_CLIENTS, plan.alone_seconds, plan.sleepers_seconds
+    )
+    return [
+        _on_fresh_host(session, MIX, mix),
+        _on_fresh_host(session, SLEEPERS, sleepers),
+        _on_fresh_host(session, (RSS_KEY, "RSS"), partial(_rss, session)),
+    ]
+
+
+def _latency(
+    scenario: tuple[str, str],
+    clients: list[list[Attack]],
+    alone_seconds: float,
+    seconds: float,
+    host: Server,
+) -> Row:
+    """A latency row: the good project alone, then under the clients' attacks."""
+    alone, attacked, tallies = alone_and_attacked(host.port, GOOD, clients, alone_seconds, seconds)
+    return latency_row(*scenario, alone, attacked, tallies)
+
+
+def _rss(session: Session, host: Server) -> Row:
+    """The RSS row: after the first requests of the fast mix, after all of them."""
+    plan = session.plan
+    first_count, total = plan.rss_first_requests, plan.rss_requests
+    say(f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS after {first_count:,})")
+    with Hostile(host.port, RSS_CLIENTS) as hostile:
+        first = rss_after(hostile, first_count, host.process.pid, total)
+        last = rss_after(hostile, total, host.process.pid, total)
+    ratio = last / first
+    title = (
+        f"RSS of the server's processes after {total:,} hostile requests / after {first_count:,}"
+    )
+    row = Row(RSS_KEY, title, "py", TIMES, ratio, [ratio])
+    row.detail = (
+        f"{last:,.0f} MiB after {total:,} vs {first:,.0f} MiB after {first_count:,};"
+        f" hostile: {describe(hostile.tallies)}"
+    )
+    return row
+
+
+def _on_fresh_host(
+    session: Session, scenario: tuple[str, str], measure: Callable[[Server], Row]
+) -> Row:
+    """Start a host, measure one row on it, check the good project still answers, stop it."""
+    key, title = scenario
+    host = _start(session, key)
+    try:
+        row = measure(host)
+        after = client.get(host.port, GOOD, "/api/hello")
+        if after.status != 200:
+            row.problems.append(f"the good project answered {after.status} afterwards")
+        return row
+    except Stalled as error:
+        say(f"{key}: invalid: {error}")
+        return failed_row(key, title, "py", TIMES, str(error))
+    finally:
+        session.processes.stop(host)
+
+
+def _start(session: Session, name: str) -> Server:
+    """`wasmhost serve` with the session's workers and threads, on the bench's database."""
+    space = session.space
+    space.logs.mkdir(exist_ok=True)
+    argv = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(space.db)]
+    argv += ["--workers", str(session.workers), "--threads", str(session.threads)]
+    argv += ["--grace-seconds", GRACE_SECONDS]
+    return session.processes.start(
+        f"wasmhost ({name})", argv, space.env(), space.logs / f"{name}.log"
+    )
