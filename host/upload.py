@@ -1,17 +1,22 @@
-"""Deploy uploads: a bundle packed as a tar (gzipped or not), read without touching disk.
+"""Deploy uploads: a bundle packed as a tar (gzipped or not), read from a file, never extracted.
 
-Nothing is extracted. Gzip is inflated with a hard cap on the output (and its checksum
-verified); tar headers are scanned before `tarfile` parses them, so oversized extended
-headers, special files, duplicate names and anything outside `worker.wasm` and `assets/`
-are refused with a clear message.
+The upload comes as a binary file (the deploy API spools it to a temporary one), so it is
+never whole in memory. Gzip is inflated into another temporary file with a hard cap on the
+output (and its checksum verified); tar headers are scanned before `tarfile` parses them, so
+oversized extended headers, special files, duplicate names and anything outside
+`worker.wasm` and `assets/` are refused with a clear message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
+import tempfile
 import zlib
+from collections.abc import Iterator
 from functools import partial
+from typing import IO
 
 from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits
 from host.errors import DeployError
@@ -20,6 +25,8 @@ BLOCK = 512
 MAX_EXTENDED_HEADER = 64 * 1024
 EXTENDED_TYPES = frozenset(b"xgLK")
 GZIP_MAGIC = b"\x1f\x8b"
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024  # a temporary file stays in memory up to this, then on disk
+READ_BYTES = 1024 * 1024  # how much compressed input is inflated at a time
 
 
 def pack(bundle: Bundle) -> bytes:
@@ -50,44 +57,66 @@ def _add_dir(tar: tarfile.TarFile, name: str) -> None:
     tar.addfile(info)
 
 
-def unpack(data: bytes, limits: BundleLimits) -> Bundle:
-    """Read a bundle tar (optionally gzipped) without extracting anything to disk."""
-    plain = _inflate(data, limits.max_total_bytes + limits.max_worker_bytes + 1024 * 1024)
-    _scan_headers(plain)
-    try:
-        with tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as tar:
-            return _read_members(tar, limits)
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
-        raise DeployError(f"the upload is not a readable tar archive: {error}") from None
+def unpack(upload: IO[bytes], limits: BundleLimits) -> Bundle:
+    """Read a bundle tar (optionally gzipped) from a binary file, extracting nothing to disk."""
+    cap = limits.max_total_bytes + limits.max_worker_bytes + 1024 * 1024
+    upload.seek(0)
+    with _inflated(upload, cap) as plain:
+        _scan_headers(plain)
+        plain.seek(0)
+        try:
+            with tarfile.open(fileobj=plain, mode="r:") as tar:
+                return _read_members(tar, plain, limits)
+        except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
+            raise DeployError(f"the upload is not a readable tar archive: {error}") from None
 
 
-def _inflate(data: bytes, cap: int) -> bytes:
-    """Gunzip `data` (if gzipped) to at most `cap` bytes, checking it is whole and intact."""
-    if not data.startswith(GZIP_MAGIC):
-        return data
+@contextlib.contextmanager
+def _inflated(upload: IO[bytes], cap: int) -> Iterator[IO[bytes]]:
+    """The tar inside `upload`: itself, or gunzipped into a temporary file of at most `cap`."""
+    gzipped = upload.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    upload.seek(0)
+    if not gzipped:
+        yield upload
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as plain:
+        _inflate(upload, plain, cap)
+        yield plain
+
+
+def _inflate(upload: IO[bytes], out: IO[bytes], cap: int) -> None:
+    """Gunzip `upload` into `out`, at most `cap` bytes, checking it is whole and intact.
+
+    Each step inflates at most `READ_BYTES`, so a bomb never makes more than that in memory.
+    """
     inflater = zlib.decompressobj(wbits=31)
-    try:
-        plain = inflater.decompress(data, cap + 1)
-    except zlib.error as error:
-        raise DeployError(f"the upload is not valid gzip: {error}") from None
-    if len(plain) > cap:
-        raise DeployError(f"the upload inflates to more than {cap} bytes")
-    if not inflater.eof or inflater.unused_data:
+    written = 0
+    while not inflater.eof:
+        data = inflater.unconsumed_tail or upload.read(READ_BYTES)
+        try:
+            plain = inflater.decompress(data, min(READ_BYTES, cap + 1 - written))
+        except zlib.error as error:
+            raise DeployError(f"the upload is not valid gzip: {error}") from None
+        if not data and not plain:
+            break  # the input ended before the stream did
+        written += len(plain)
+        if written > cap:
+            raise DeployError(f"the upload inflates to more than {cap} bytes")
+        out.write(plain)
+    if not inflater.eof or inflater.unused_data or upload.read(1):
         raise DeployError("the upload's gzip stream is truncated or followed by extra data")
-    return plain
 
 
-def _scan_headers(plain: bytes) -> None:
+def _scan_headers(plain: IO[bytes]) -> None:
     """Walk the tar headers; refuse extended headers large enough to be a memory bomb."""
-    offset = 0
-    while offset + BLOCK <= len(plain):
-        header = plain[offset : offset + BLOCK]
+    plain.seek(0)
+    while len(header := plain.read(BLOCK)) == BLOCK:
         if header == bytes(BLOCK):
             return
         size = _header_size(header)
         if header[156] in EXTENDED_TYPES and size > MAX_EXTENDED_HEADER:
             raise DeployError("the archive has an oversized extended header")
-        offset += BLOCK + -(-size // BLOCK) * BLOCK
+        plain.seek(-(-size // BLOCK) * BLOCK, io.SEEK_CUR)
 
 
 def _header_size(header: bytes) -> int:
@@ -101,7 +130,7 @@ def _header_size(header: bytes) -> int:
         raise DeployError("the upload is not a readable tar archive: corrupt header") from None
 
 
-def _read_members(tar: tarfile.TarFile, limits: BundleLimits) -> Bundle:
+def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) -> Bundle:
     """Walk the archive's members, checking each before reading it."""
     worker: bytes | None = None
     bundle = Bundle(worker=b"")
@@ -119,10 +148,12 @@ def _read_members(tar: tarfile.TarFile, limits: BundleLimits) -> Bundle:
                 raise DeployError(f"the archive has more than one {WORKER_MEMBER}")
             if member.size > limits.max_worker_bytes:
                 raise DeployError(f"worker is larger than {limits.max_worker_bytes} bytes")
-            worker = _member_bytes(tar, member)
+            worker = _member_bytes(tar, plain, member)
         elif name.startswith(ASSETS_DIR + "/"):
             relative = name[len(ASSETS_DIR) + 1 :]
-            bundle.add_file(relative, member.size, partial(_member_bytes, tar, member), limits)
+            bundle.add_file(
+                relative, member.size, partial(_member_bytes, tar, plain, member), limits
+            )
         else:
             raise DeployError(
                 f"unexpected archive member {member.name!r}:"
@@ -134,11 +165,15 @@ def _read_members(tar: tarfile.TarFile, limits: BundleLimits) -> Bundle:
     return bundle
 
 
-def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    """A regular member's bytes, exactly `member.size` of them."""
-    stream = tar.extractfile(member)
-    assert stream is not None
-    data = stream.read(member.size + 1)
+def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInfo) -> bytes:
+    """A regular member's bytes, exactly `member.size` of them, read once from `plain`."""
+    if member.issparse():
+        stream = tar.extractfile(member)
+        assert stream is not None
+        data = stream.read(member.size + 1)
+    else:
+        plain.seek(member.offset_data)
+        data = plain.read(member.size)
     if len(data) != member.size:
         raise DeployError(f"archive member {member.name!r} is truncated")
     return data

@@ -13,6 +13,11 @@ from host.upload import pack, unpack
 LIMITS = BundleLimits(max_file_bytes=1000, max_files=3, max_total_bytes=2500)
 
 
+def unpacked(data: bytes, limits: BundleLimits) -> Bundle:
+    """Unpack an upload given as bytes (the API hands `unpack` a file)."""
+    return unpack(io.BytesIO(data), limits)
+
+
 def tar_of(*members: tuple[str, bytes | None, bytes]) -> bytes:
     """A tar with (name, data or None for a directory, type flag) members."""
     out = io.BytesIO()
@@ -34,7 +39,7 @@ def test_folder_round_trips_through_tar(tmp_path: Path) -> None:
     (tmp_path / "w.wasm").write_bytes(b"\0asm")
     bundle = read_folder(tmp_path / "w.wasm", tmp_path / "public", BundleLimits())
     assert set(bundle.files) == {"/index.html", "/sub dir/日本語.txt"}
-    again = unpack(pack(bundle), BundleLimits())
+    again = unpacked(pack(bundle), BundleLimits())
     assert again == bundle
 
 
@@ -43,8 +48,8 @@ def test_empty_assets_folder_still_means_assets(tmp_path: Path) -> None:
     (tmp_path / "w.wasm").write_bytes(b"\0asm")
     bundle = read_folder(tmp_path / "w.wasm", tmp_path / "public", BundleLimits())
     assert bundle.has_assets and not bundle.files
-    assert unpack(pack(bundle), BundleLimits()).has_assets
-    assert not unpack(pack(Bundle(b"\0asm")), BundleLimits()).has_assets
+    assert unpacked(pack(bundle), BundleLimits()).has_assets
+    assert not unpacked(pack(Bundle(b"\0asm")), BundleLimits()).has_assets
 
 
 @pytest.mark.parametrize(
@@ -54,7 +59,7 @@ def test_empty_assets_folder_still_means_assets(tmp_path: Path) -> None:
 def test_hostile_member_names_are_refused(name: str) -> None:
     data = tar_of(("worker.wasm", b"w", tarfile.REGTYPE), (name, b"x", tarfile.REGTYPE))
     with pytest.raises(DeployError):
-        unpack(data, LIMITS)
+        unpacked(data, LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -63,36 +68,36 @@ def test_hostile_member_names_are_refused(name: str) -> None:
 def test_special_members_are_refused(kind: bytes) -> None:
     data = tar_of(("worker.wasm", b"w", tarfile.REGTYPE), ("assets/link", None, kind))
     with pytest.raises(DeployError, match="not a regular file"):
-        unpack(data, LIMITS)
+        unpacked(data, LIMITS)
 
 
 def test_unexpected_and_missing_members() -> None:
     with pytest.raises(DeployError, match="unexpected archive member"):
-        unpack(
+        unpacked(
             tar_of(("worker.wasm", b"w", tarfile.REGTYPE), ("/etc/x", b"", tarfile.REGTYPE)), LIMITS
         )
     with pytest.raises(DeployError, match=r"no worker\.wasm"):
-        unpack(tar_of(("assets/a", b"a", tarfile.REGTYPE)), LIMITS)
+        unpacked(tar_of(("assets/a", b"a", tarfile.REGTYPE)), LIMITS)
     with pytest.raises(DeployError, match="not a readable tar"):
-        unpack(b"not a tar at all" * 100, LIMITS)
+        unpacked(b"not a tar at all" * 100, LIMITS)
 
 
 def test_limits_are_checked_before_reading() -> None:
     worker = ("worker.wasm", b"w", tarfile.REGTYPE)
     with pytest.raises(DeployError, match="max_file_mb"):
-        unpack(tar_of(worker, ("assets/big", b"x" * 1001, tarfile.REGTYPE)), LIMITS)
+        unpacked(tar_of(worker, ("assets/big", b"x" * 1001, tarfile.REGTYPE)), LIMITS)
     many = [(f"assets/{i}", b"x", tarfile.REGTYPE) for i in range(4)]
     with pytest.raises(DeployError, match="max_files"):
-        unpack(tar_of(worker, *many), LIMITS)
+        unpacked(tar_of(worker, *many), LIMITS)
     heavy = [(f"assets/{i}", b"x" * 900, tarfile.REGTYPE) for i in range(3)]
     with pytest.raises(DeployError, match="add up to more"):
-        unpack(tar_of(worker, *heavy), LIMITS)
+        unpacked(tar_of(worker, *heavy), LIMITS)
 
 
 def test_flood_of_directory_entries_is_refused() -> None:
     dirs = [(f"d{i}", None, tarfile.DIRTYPE) for i in range(30)]
     with pytest.raises(DeployError, match="far more entries"):
-        unpack(tar_of(("worker.wasm", b"w", tarfile.REGTYPE), *dirs), LIMITS)
+        unpacked(tar_of(("worker.wasm", b"w", tarfile.REGTYPE), *dirs), LIMITS)
 
 
 def test_symlinks_in_a_folder_are_refused(tmp_path: Path) -> None:
@@ -126,7 +131,7 @@ def gzip_of(data: bytes) -> bytes:
 
 def test_gzip_upload_round_trips() -> None:
     data = tar_of(("worker.wasm", b"w", tarfile.REGTYPE), ("assets/a.txt", b"a", tarfile.REGTYPE))
-    assert unpack(gzip_of(data), LIMITS).files == {"/a.txt": b"a"}
+    assert unpacked(gzip_of(data), LIMITS).files == {"/a.txt": b"a"}
 
 
 def test_gzip_bomb_is_refused_while_inflating() -> None:
@@ -134,14 +139,14 @@ def test_gzip_bomb_is_refused_while_inflating() -> None:
     bomb = gzip_of(bytes(50 * 1024 * 1024))
     assert len(bomb) < 100_000
     with pytest.raises(DeployError, match="inflates to more than"):
-        unpack(bomb, limits)
+        unpacked(bomb, limits)
 
 
 @pytest.mark.parametrize("cut", [lambda g: g[:-4], lambda g: g[:20], lambda g: g + b"junk"])
 def test_truncated_or_padded_gzip_is_refused(cut: object) -> None:
     data = gzip_of(tar_of(("worker.wasm", b"w" * 5000, tarfile.REGTYPE)))
     with pytest.raises(DeployError):
-        unpack(cut(data), BundleLimits())  # type: ignore[operator]
+        unpacked(cut(data), BundleLimits())  # type: ignore[operator]
 
 
 def test_corrupted_gzip_is_refused_not_deployed() -> None:
@@ -151,7 +156,7 @@ def test_corrupted_gzip_is_refused_not_deployed() -> None:
         broken = bytearray(data)
         broken[position] ^= 0x55
         try:
-            bundle = unpack(bytes(broken), BundleLimits())
+            bundle = unpacked(bytes(broken), BundleLimits())
         except DeployError:
             refused += 1
         else:
@@ -167,13 +172,13 @@ def test_oversized_pax_header_is_refused_before_parsing() -> None:
         info.size = 1
         tar.addfile(info, io.BytesIO(b"w"))
     with pytest.raises(DeployError, match="oversized extended header"):
-        unpack(out.getvalue(), BundleLimits())
+        unpacked(out.getvalue(), BundleLimits())
 
 
 def test_duplicate_members_are_refused() -> None:
     worker = ("worker.wasm", b"w", tarfile.REGTYPE)
     with pytest.raises(DeployError, match="more than one worker"):
-        unpack(tar_of(worker, worker), LIMITS)
+        unpacked(tar_of(worker, worker), LIMITS)
     asset = ("assets/a", b"a", tarfile.REGTYPE)
     with pytest.raises(DeployError, match="appears twice"):
-        unpack(tar_of(worker, asset, asset), LIMITS)
+        unpacked(tar_of(worker, asset, asset), LIMITS)
