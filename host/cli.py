@@ -78,6 +78,7 @@ def serve(
 ) -> None:
     """Serve every deployed project over HTTP with waitress, from one or more processes."""
     from host.web.app import create_app
+    from host.web.body_policy import body_policy
 
     _configure_logging()
     try:
@@ -103,6 +104,7 @@ def serve(
             workers=workers,
             threads=threads,
             max_request_body_size=max(settings.max_request_mb, settings.max_upload_mb) * MIB,
+            body_policy=body_policy(settings),
             on_ready=announce,
             grace_seconds=grace_seconds,
         )

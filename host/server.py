@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 import waitress
 from waitress import wasyncore
 
+from host.body_limits import BodyPolicy, limit_bodies
+
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 10.0  # how long a stopping server lets requests in flight finish
@@ -52,17 +54,21 @@ def serve(
     max_request_body_size: int,
     on_ready: Callable[[int], None],
     grace_seconds: float = GRACE_SECONDS,
+    body_policy: BodyPolicy | None = None,
 ) -> None:
     """Serve `app_factory()` with waitress until SIGTERM or SIGINT (workers=1: in this process).
 
     `on_ready(port)` is called once every worker has built its app, so a request sent after it
-    is answered without waiting for a worker to start.
+    is answered without waiting for a worker to start. No request body larger than
+    `max_request_body_size` is read; `body_policy` picks a lower limit per request from its
+    head (`host.body_limits`).
     """
     sock = listen(host, port)
     try:
         announce = functools.partial(on_ready, sock.getsockname()[1])
-        options = {"threads": threads, "max_request_body_size": max_request_body_size}
-        worker = Worker(app_factory, sock, options, grace_seconds)
+        # waitress refuses a body of its limit or more: one more byte lets the limit itself in
+        options = {"threads": threads, "max_request_body_size": max_request_body_size + 1}
+        worker = Worker(app_factory, sock, options, grace_seconds, body_policy)
         if workers == 1:
             worker.run(on_built=announce)
         else:
@@ -117,12 +123,18 @@ class Worker:
     """One waitress server on the shared socket: serves until told to stop, then drains."""
 
     def __init__(
-        self, app_factory: AppFactory, sock: socket.socket, options: dict[str, Any], grace: float
+        self,
+        app_factory: AppFactory,
+        sock: socket.socket,
+        options: dict[str, Any],
+        grace: float,
+        body_policy: BodyPolicy | None = None,
     ) -> None:
         self._app_factory = app_factory
         self._sock = sock
         self._options = options
         self._grace = grace
+        self._body_policy = body_policy
 
     def run(
         self, on_built: Callable[[], object] = lambda: None, supervisor_pid: int | None = None
@@ -154,6 +166,8 @@ class Worker:
         """Run waitress's loop until asked to stop, then let requests in flight finish."""
         sockets: dict[int, Any] = {}
         server = waitress.create_server(app, map=sockets, sockets=[self._sock], **self._options)
+        if self._body_policy is not None:
+            limit_bodies(sockets, self._body_policy)
         use_poll = server.adj.asyncore_use_poll
         while stop.received_at is None:
             wasyncore.loop(timeout=POLL_SECONDS, map=sockets, use_poll=use_poll, count=1)
