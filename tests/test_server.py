@@ -326,3 +326,20 @@ def test_a_port_in_use_is_a_serve_error() -> None:
                 max_request_body_size=1,
                 on_ready=lambda port: None,
             )
+
+
+@pytest.mark.parametrize(("size", "status"), [(1 << 20, 200), ((1 << 20) + 1, 413)])
+def test_max_request_body_size_is_the_largest_body_read(
+    start_sample: Callable[..., Sample], size: int, status: int
+) -> None:
+    sample = start_sample("--workers", "1")
+    conn = sample.connect()
+    try:
+        conn.putrequest("POST", "/")
+        conn.putheader("Content-Length", str(size))
+        conn.endheaders(bytes(size) if status == 200 else None)  # a refusal comes before the body
+        response = conn.getresponse()
+        response.read()
+        assert response.status == status
+    finally:
+        conn.close()
