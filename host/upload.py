@@ -67,7 +67,7 @@ def unpack(upload: IO[bytes], limits: BundleLimits) -> Bundle:
         try:
             with tarfile.open(fileobj=plain, mode="r:") as tar:
                 return _read_members(tar, plain, limits)
-        except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
+        except (tarfile.TarError, EOFError, OSError, OverflowError, UnicodeDecodeError) as error:
             raise DeployError(f"the upload is not a readable tar archive: {error}") from None
 
 
@@ -109,14 +109,17 @@ def _inflate(upload: IO[bytes], out: IO[bytes], cap: int) -> None:
 
 def _scan_headers(plain: IO[bytes]) -> None:
     """Walk the tar headers; refuse extended headers large enough to be a memory bomb."""
-    plain.seek(0)
-    while len(header := plain.read(BLOCK)) == BLOCK:
+    end = plain.seek(0, io.SEEK_END)
+    offset = 0
+    while offset + BLOCK <= end:
+        plain.seek(offset)
+        header = plain.read(BLOCK)
         if header == bytes(BLOCK):
             return
         size = _header_size(header)
         if header[156] in EXTENDED_TYPES and size > MAX_EXTENDED_HEADER:
             raise DeployError("the archive has an oversized extended header")
-        plain.seek(-(-size // BLOCK) * BLOCK, io.SEEK_CUR)
+        offset += BLOCK + -(-size // BLOCK) * BLOCK
 
 
 def _header_size(header: bytes) -> int:
@@ -171,6 +174,8 @@ def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInf
         stream = tar.extractfile(member)
         assert stream is not None
         data = stream.read(member.size + 1)
+    elif member.offset_data + member.size > plain.seek(0, io.SEEK_END):
+        data = b""  # the archive ends before the member does
     else:
         plain.seek(member.offset_data)
         data = plain.read(member.size)

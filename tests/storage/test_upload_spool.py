@@ -90,3 +90,34 @@ def test_a_gzip_bomb_stops_at_the_cap_while_inflating() -> None:
         finally:
             tracemalloc.stop()
     assert peak < 8 * READ_BYTES, f"peak {peak} bytes"
+
+
+def header_of(name: str, kind: bytes, size: int) -> bytes:
+    """One tar header (GNU format, so a huge size is written in base-256)."""
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+WORKER_MEMBER = header_of("worker.wasm", tarfile.REGTYPE, 4) + b"\0asm".ljust(512, b"\0")
+
+
+@pytest.mark.parametrize("size", [10_000, 2**80])
+def test_a_file_claiming_more_than_the_archive_holds_is_refused(size: int) -> None:
+    liar = header_of("assets/x", tarfile.REGTYPE, size) + b"x" * 600
+    with on_disk(WORKER_MEMBER + liar) as upload, pytest.raises(DeployError):
+        unpack(upload, BundleLimits())
+
+
+def test_a_directory_with_a_size_is_only_a_directory() -> None:
+    folder = header_of("assets", tarfile.DIRTYPE, 2**80) + bytes(1024)
+    with on_disk(WORKER_MEMBER + folder) as upload:
+        bundle = unpack(upload, BundleLimits())
+    assert (bundle.worker, bundle.has_assets, bundle.files) == (b"\0asm", True, {})
+
+
+def test_a_worker_cut_short_is_truncated() -> None:
+    cut = gzip.compress(header_of("worker.wasm", tarfile.REGTYPE, 5000) + b"w" * 600, mtime=0)
+    with on_disk(cut) as upload, pytest.raises(DeployError, match="is truncated"):
+        unpack(upload, BundleLimits())
