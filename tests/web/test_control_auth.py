@@ -3,9 +3,11 @@ so a route added later is covered without touching this test."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import falcon.testing
 import pytest
@@ -94,3 +96,40 @@ def test_the_token_opens_the_api(app: WasmHost) -> None:
     result = call(app, "GET", "/v1/projects", Authorization=f"Bearer {TOKEN}")
     assert result.status_code == 200
     assert result.json == {"projects": []}
+
+
+class Untouchable(io.RawIOBase):
+    """A request body that fails the test if the app reads any of it."""
+
+    def readable(self) -> bool:
+        """It claims to be readable."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Reading is the failure."""
+        raise AssertionError("the app read the body before checking the request")
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/v1/projects/fine/deployments", {}, 401),
+        ("/v1/projects/fine/deployments", {"Authorization": "Bearer wrong"}, 401),
+        ("/v1/projects/Not_Valid/deployments", {"Authorization": f"Bearer {TOKEN}"}, 404),
+        (
+            "/v1/projects/fine/deployments",
+            {"Authorization": f"Bearer {TOKEN}", "Content-Length": str(600 * 1024 * 1024)},
+            413,
+        ),
+    ],
+)
+def test_an_upload_is_refused_before_its_body_is_read(
+    app: WasmHost, path: str, headers: dict[str, str], status: int
+) -> None:
+    client = falcon.testing.TestClient(app)
+    result = client.simulate_post(
+        path,
+        headers={"Host": "127.0.0.1", "Content-Length": "1000", **headers},
+        extras={"wsgi.input": Untouchable()},
+    )
+    assert result.status_code == status, result.text
