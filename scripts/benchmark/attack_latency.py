@@ -96,5 +96,9 @@ def _is_hello(body: bytes) -> bool:
 
 
 def _ms(value: float | None) -> str:
-    """Milliseconds with three digits, or a dash."""
-    return "—" if value is None else f"{value:.3g}"
+    """Milliseconds to about three digits (0.84, 23.1, 1,020), or a dash."""
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
