@@ -3,8 +3,8 @@
 - a good project's median latency alone, then with eight hostile clients against several
   hostile projects (loops, sleepers, header bombs, asset refetch, log flood); no good request
   may fail;
-- the same among 20 guests sleeping 30 s and 8 sleeping an hour (the wall-clock limit cuts
-  them);
+- the same among 20 guests sleeping 30 s (requests to one hostile project) and 8 sleeping an
+  hour (to another); the wall-clock limit cuts them;
 - the server's RSS after the first hostile requests of a fast mix, and after all of them.
 """
 
