@@ -10,7 +10,7 @@ from host.errors import DeployError
 from host.runtime.limits import Limits
 
 # What a project may set, named as the host settings that bound them.
-NAMES = ("cpu_deadline_ms", "wall_clock_ms", "memory_limit_mb")
+NAMES = ("cpu_deadline_ms", "memory_limit_mb")
 
 
 def project_limits(asked: Mapping[str, object], settings: Settings) -> dict[str, int]:
