@@ -56,7 +56,13 @@ def _usable_cores() -> int:
     help="Worker processes sharing the socket, each with its own engine and instances"
     " (1: this process serves alone; also WASMHOST_WORKERS).",
 )
-@click.option("--threads", default=8, show_default=True, help="Waitress threads per worker.")
+@click.option(
+    "--threads",
+    default=32,
+    show_default=True,
+    help="Waitress threads per worker; keep it above project_concurrency so that one project"
+    " cannot hold them all.",
+)
 @click.option(
     "--grace-seconds",
     type=click.FloatRange(min=0),
