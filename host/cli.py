@@ -154,6 +154,16 @@ def _prepare_database(settings: Settings) -> None:
     is_flag=True,
     help="A fresh instance for every request (nothing carries over between requests; slower).",
 )
+@click.option(
+    "--cpu-deadline-ms",
+    type=click.IntRange(min=1),
+    help="This project's CPU deadline per request (at most the host's cpu_deadline_ms).",
+)
+@click.option(
+    "--memory-limit-mb",
+    type=click.IntRange(min=1),
+    help="This project's memory per instance (at most the host's memory_limit_mb).",
+)
 def deploy(
     project: str,
     worker: Path,
@@ -164,8 +174,12 @@ def deploy(
     html_handling: str | None,
     not_found_handling: str | None,
     strict_isolation: bool,
+    cpu_deadline_ms: int | None,
+    memory_limit_mb: int | None,
 ) -> None:
     """Deploy a worker and its files to a project, atomically."""
+    asked = {"cpu_deadline_ms": cpu_deadline_ms, "memory_limit_mb": memory_limit_mb}
+    limits = {name: value for name, value in asked.items() if value is not None}
     options = {
         k: v
         for k, v in {
@@ -180,9 +194,10 @@ def deploy(
                 raise click.UsageError("give either --db or --url, not both")
             if strict_isolation:
                 options["strict_isolation"] = "true"
+            options.update({name: str(value) for name, value in limits.items()})
             _deploy_remote(url, token, project, worker, assets, options)
         else:
-            _deploy_local(db, project, worker, assets, options, strict_isolation)
+            _deploy_local(db, project, worker, assets, options, strict_isolation, limits)
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
 
@@ -194,6 +209,7 @@ def _deploy_local(
     assets: Path | None,
     options: dict[str, str],
     strict_isolation: bool,
+    limits: dict[str, int],
 ) -> None:
     """Validate and write the deployment straight into the database."""
     from host.deploy import bundle_limits
@@ -206,7 +222,7 @@ def _deploy_local(
     _say_reading(bundle)
     services = Services.create(settings)
     try:
-        deployment = run_deploy(services, project, bundle, options, strict_isolation)
+        deployment = run_deploy(services, project, bundle, options, strict_isolation, limits)
     finally:
         services.close()
     click.echo(

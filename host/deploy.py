@@ -9,6 +9,7 @@ from host.assets.build import build_assets
 from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
+from host.project_limits import project_limits, sandbox_limits
 from host.services import Services
 from host.storage.deployments import Deployment, write_deployment
 from host.storage.projects import check_project_id
@@ -31,17 +32,20 @@ def deploy(
     bundle: Bundle,
     options: Mapping[str, str],
     strict_isolation: bool = False,
+    limits: Mapping[str, object] | None = None,
 ) -> Deployment:
     """Validate everything, then switch the project to the new version in one transaction.
 
     Nothing is written unless the worker compiles, implements the world and starts within
-    the sandbox limits, the files pass the limits and the options are valid. With
-    `strict_isolation` every request gets a fresh instance instead of a warm one.
+    the sandbox limits (the project's own `limits`, if it asks for tighter ones), the files
+    pass the limits and the options are valid. With `strict_isolation` every request gets a
+    fresh instance instead of a warm one.
     """
     check_project_id(project_id)
     asset_options = AssetOptions.from_mapping(options)
+    own_limits = project_limits(limits or {}, services.settings)
     worker = services.loader.compile(bundle.worker)
-    services.sandbox.check_starts(worker)
+    services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
     assets = build_assets(bundle.files, asset_options) if bundle.has_assets else None
     deployment = write_deployment(
         services.store,
@@ -53,6 +57,7 @@ def deploy(
         asset_options=asset_options.to_mapping(),
         variants=assets.variants if assets else None,
         strict_isolation=strict_isolation,
+        limits=own_limits,
     )
     services.sandbox.pool.drop_project(project_id)
     log.info(

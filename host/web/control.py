@@ -20,6 +20,7 @@ import falcon
 from host.config import MIB, Settings
 from host.deploy import bundle_limits, deploy
 from host.errors import ApiDisabled, RequestTooLarge, Unauthorized, WasmhostError
+from host.project_limits import NAMES as LIMIT_NAMES
 from host.services import Services
 from host.storage.deployments import Deployment, list_deployments
 from host.storage.projects import check_project_id
@@ -105,7 +106,8 @@ class Deployments:
             bundle = unpack(upload, bundle_limits(settings))
         options = {name: str(req.params[name]) for name in OPTION_PARAMS if name in req.params}
         strict = req.get_param_as_bool("strict_isolation", default=False) or False
-        deployment = deploy(self._services, project_id, bundle, options, strict)
+        limits = {name: req.params[name] for name in LIMIT_NAMES if name in req.params}
+        deployment = deploy(self._services, project_id, bundle, options, strict, limits)
         resp.status = falcon.HTTP_201
         resp.media = describe(deployment) | {"files": len(bundle.files)}
 
