@@ -1,5 +1,7 @@
 """The README and --help stay true: every setting and command is documented."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -29,3 +31,30 @@ def test_readme_first_screen_has_the_two_commands() -> None:
     first_screen = "\n".join(README.splitlines()[:20])
     assert "scripts/demo" in first_screen
     assert "scripts/test" in first_screen
+
+
+SECURITY = (ROOT / "SECURITY.md").read_text()
+GUARANTEES = [line for line in SECURITY.splitlines() if line.startswith("| ") and "tests/" in line]
+
+
+def test_security_lists_guarantees_each_with_a_test() -> None:
+    assert len(GUARANTEES) >= 10
+    for row in GUARANTEES:
+        assert re.search(r"`tests/[\w/]+\.py", row.split("|")[-2]), row
+
+
+@pytest.mark.parametrize(
+    "reference", sorted(set(re.findall(r"`(tests/[\w/]+\.py(?:::\w+)?)`", SECURITY)))
+)
+def test_every_test_security_names_exists(reference: str) -> None:
+    path, _, name = reference.partition("::")
+    assert (ROOT / path).is_file(), f"{path} named in SECURITY.md does not exist"
+    if name:
+        assert f"def {name}(" in (ROOT / path).read_text(), f"{reference} does not exist"
+
+
+@pytest.mark.parametrize(("name", "default", "help"), describe())
+def test_security_limits_match_the_settings(name: str, default: object, help: str) -> None:
+    row = next((line for line in SECURITY.splitlines() if line.startswith(f"| `{name}` |")), None)
+    if row is not None:
+        assert f"| {default} |" in row, f"SECURITY.md gives another default for {name}"
