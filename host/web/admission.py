@@ -39,8 +39,3 @@ class ProjectSlots:
                     self._busy[project_id] = left
                 else:
                     del self._busy[project_id]
-
-    def in_progress(self, project_id: str) -> int:
-        """How many of the project's requests are in progress now."""
-        with self._lock:
-            return self._busy.get(project_id, 0)
