@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ GOOD = "good"
 LANGUAGES = ("py", "js")
 BIG_ASSET = "/big.bin"  # read one byte at a time: the host must not hold the rest
 BIG_ASSET_BYTES = 8 * MIB
-MID_ASSET = "/mid.bin"  # read whole, a few times: past a small request_memory_mb
+MID_ASSET = "/mid.bin"  # read whole, many times: read by range, never held
 MID_ASSET_BYTES = 3 * MIB // 2
 BOMB_SIZES = (700_000, 100_000)
 CLIENT_TIMEOUT_SECONDS = 60  # no attack may keep a client waiting longer (not a target)
@@ -96,8 +96,9 @@ def attack_site(out: Path) -> Path:
 def start_attack_host(
     work: Path, cache: Path, prepared: Path, threads: int, **settings: int
 ) -> Started:
-    """`wasmhost serve --workers 1` on a copy of the prepared database, settings given as
-    keyword arguments (`wall_clock_ms=3000` sets WASMHOST_WALL_CLOCK_MS)."""
+    """`wasmhost serve --workers 1 --threads THREADS` on a copy of the prepared database,
+    settings given as keyword arguments (`project_concurrency=3` sets
+    WASMHOST_PROJECT_CONCURRENCY)."""
     with sqlite3.connect(prepared) as source, sqlite3.connect(work / "host.db") as copy:
         source.backup(copy)
     env = {f"WASMHOST_{name.upper()}": str(value) for name, value in settings.items()}
@@ -143,12 +144,18 @@ def send(
     return Timed(reply, time.monotonic() - started)
 
 
-def good_round(host: Started) -> list[Timed]:
-    """Ask the good project (hello-py) and misbehave-py's neighbour once each; checks the
-    answers are the right ones."""
+def ask_good(host: Started) -> Timed:
+    """Ask the good project (hello-py) for its greeting; checks it is the right one."""
     hello = send(host, GOOD, "/api/hello")
     assert hello.status == 200, hello.text
     assert json.loads(hello.reply.body) == {"hello": "world"}
+    return hello
+
+
+def good_round(host: Started) -> list[Timed]:
+    """Ask the good project (hello-py) and misbehave-py's neighbour once each; checks the
+    answers are the right ones."""
+    hello = ask_good(host)
     ok = send(host, neighbour("py"), "/ok")
     assert (ok.status, ok.text) == (200, "misbehave is fine")
     return [hello, ok]
@@ -173,6 +180,38 @@ def all_at_once(host: Started, requests: Sequence[tuple[str, str]]) -> list[Time
     """Send every request (project, path) at once; their replies, in order."""
     with ThreadPoolExecutor(len(requests)) as pool:
         return list(pool.map(lambda request: send(host, *request), requests))
+
+
+def answered_first(
+    requests: Sequence[Future[Timed]], count: int
+) -> tuple[list[Timed], list[Future[Timed]]]:
+    """Wait until at least `count` of the requests have answered: those replies, and the
+    requests still waiting for theirs (in the order given)."""
+    answered: list[Future[Timed]] = []
+    waiting = set(requests)
+    while len(answered) < count:
+        done, waiting = wait(waiting, timeout=CLIENT_TIMEOUT_SECONDS, return_when=FIRST_COMPLETED)
+        if not done:
+            raise AssertionError(f"{len(answered)} of {count} requests answered in time")
+        answered += done
+    return [future.result() for future in answered], [r for r in requests if r in waiting]
+
+
+def hold_shares(
+    pool: ThreadPoolExecutor,
+    host: Started,
+    projects: Sequence[str],
+    share: int,
+    path: str,
+    extra: int = 1,
+) -> tuple[list[Timed], list[Future[Timed]]]:
+    """Send `share` + `extra` requests for `path` to each project at once and wait for the first
+    `extra` per project to answer: those replies (refusals, if `path` takes long), and the
+    requests still waiting (those holding the projects' shares)."""
+    requests = [
+        pool.submit(send, host, project, path) for project in projects for _ in range(share + extra)
+    ]
+    return answered_first(requests, extra * len(projects))
 
 
 def post_large(host: Started, project: str, path: str, size: int) -> int:
