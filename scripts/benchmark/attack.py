@@ -1,10 +1,14 @@
-"""The attack rows of issue 8, each on a fresh `wasmhost serve` with the host's default limits:
+"""The attack rows of issue 8, each on a fresh `wasmhost serve` with wasmhost's own defaults:
+its default threads per worker (32) and limits (`project_concurrency` 16, a 1 s CPU deadline),
+not the `--threads` of the throughput rows, so that one project's share stays below the
+threads (the session's `--workers` is kept):
 
 - a good project's median latency alone, then with eight hostile clients against several
   hostile projects (loops, sleepers, header bombs, asset refetch, log flood); no good request
   may fail;
 - the same among 20 guests sleeping 30 s (requests to one hostile project) and 8 sleeping an
-  hour (to another); the wall-clock limit cuts them;
+  hour (to another): a sleeper holds its thread until it wakes (the 30 s ones then get their
+  503 and ask again), so the hour ones outlast the row; its server is stopped at the end;
 - the server's RSS after the first hostile requests of a fast mix, and after all of them.
 """
 
@@ -13,6 +17,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+
+from host.cli import serve
+from host.config import Settings
 
 from . import client
 from .attack_clients import Attack, Hostile, describe
@@ -33,10 +41,19 @@ from .progress import say
 from .rows import TIMES, Row, failed_row
 from .session import Session
 
-MIX = ("attack-mix", "good project's median latency, 8 hostile clients / alone (`/api/hello`)")
+SERVE_THREADS = next(option.default for option in serve.params if option.name == "threads")
+DEFAULTS = (
+    f"wasmhost's defaults: --threads {SERVE_THREADS},"
+    f" project_concurrency {Settings().project_concurrency}"
+)
+MIX = (
+    "attack-mix",
+    f"good project's median latency, 8 hostile clients / alone (`/api/hello`; {DEFAULTS})",
+)
 SLEEPERS = (
     "attack-sleepers",
-    "good project's median latency among 20 guests sleeping 30 s and 8 sleeping an hour / alone",
+    "good project's median latency among 20 guests sleeping 30 s and 8 sleeping an hour / alone"
+    f" ({DEFAULTS})",
 )
 RSS_KEY = "attack-rss"
 KEYS = (MIX[0], SLEEPERS[0], RSS_KEY)
@@ -118,6 +135,7 @@ def _rss(session: Session, host: Server) -> Row:
     ratio = last / first
     title = (
         f"RSS of the server's processes after {total:,} hostile requests / after {first_count:,}"
+        f" ({DEFAULTS})"
     )
     row = Row(RSS_KEY, title, "py", TIMES, ratio, [ratio])
     row.detail = (
@@ -147,12 +165,27 @@ def _on_fresh_host(
 
 
 def _start(session: Session, name: str) -> Server:
-    """`wasmhost serve` with the session's workers and threads, on the bench's database."""
+    """`wasmhost serve` on the bench's database with wasmhost's default threads and limits."""
     space = session.space
     space.logs.mkdir(exist_ok=True)
-    argv = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(space.db)]
-    argv += ["--workers", str(session.workers), "--threads", str(session.threads)]
-    argv += ["--grace-seconds", GRACE_SECONDS]
     return session.processes.start(
-        f"wasmhost ({name})", argv, space.env(), space.logs / f"{name}.log"
+        f"wasmhost ({name})",
+        serve_argv(space.db, session.workers),
+        default_env(space.env()),
+        space.logs / f"{name}.log",
     )
+
+
+def serve_argv(db: Path, workers: int) -> list[str]:
+    """The command line of an attack row's server: no --threads, so wasmhost's default."""
+    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db)]
+    return [*command, "--workers", str(workers), "--grace-seconds", GRACE_SECONDS]
+
+
+def default_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` without any WASMHOST_ setting but the cache folder, so every limit is its default."""
+    return {
+        name: value
+        for name, value in env.items()
+        if not name.startswith("WASMHOST_") or name == "WASMHOST_CACHE_DIR"
+    }

@@ -22,9 +22,9 @@ from typing import Any
 
 from .client import host_header
 
-CLIENT_TIMEOUT_SECONDS = 120  # longer than the host's default wall-clock limit
+CLIENT_TIMEOUT_SECONDS = 120  # longer than a 30 s sleeper takes to answer
 REFUSED_PAUSE_SECONDS = 0.2
-JOIN_SECONDS = 1.0
+JOIN_SECONDS = 1.0  # for all the clients together
 REPORT_TIMEOUT_SECONDS = 30
 NO_ANSWER = 0  # the status tallied when a request got no answer (timeout, reset)
 
@@ -98,8 +98,10 @@ def run_clients(
     for thread in threads:
         thread.start()
     stop.wait()
+    deadline = time.monotonic() + JOIN_SECONDS
     for thread in threads:
-        thread.join(JOIN_SECONDS)  # a client still waiting for a sleeper's answer is left
+        # a client still waiting for a sleeper's answer is left (its thread is a daemon)
+        thread.join(max(0.0, deadline - time.monotonic()))
     with lock:
         results.put({name: dict(counts) for name, counts in tallies.items()})
 
@@ -142,7 +144,8 @@ def _send(port: int, attack: Attack) -> tuple[int, bool]:
 
 
 def describe(tallies: Tallies) -> str:
-    """`loop-py: 503 (12), 200 (1); sleep-js: 504 (3)`: every attack's statuses, most first."""
+    """`loop-py: 503 (12), 200 (1); sleep-js: no answer (3)`: every attack's statuses, most
+    first."""
     parts = []
     for name, counts in sorted(tallies.items()):
         ordered = sorted(counts.items(), key=lambda item: -item[1])

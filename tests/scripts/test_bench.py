@@ -12,6 +12,7 @@ from wasmtime import Engine, wat2wasm
 from wasmtime.component import Component
 
 from scripts.benchmark.answers import Recording, entry
+from scripts.benchmark.attack import DEFAULTS, MIX, SLEEPERS, default_env, serve_argv
 from scripts.benchmark.attack_clients import describe
 from scripts.benchmark.attack_latency import GoodRun, latency_row
 from scripts.benchmark.attack_projects import bomb_wat
@@ -218,3 +219,13 @@ def test_quick_attack_rows_take_seconds_not_minutes() -> None:
     assert quick.alone_seconds + quick.attack_seconds + quick.sleepers_seconds < 10
     assert quick.rss_requests < 1_000
     assert (full.rss_first_requests, full.rss_requests) == (1_000, 100_000)
+
+
+def test_attack_rows_serve_with_wasmhosts_default_threads_and_limits() -> None:
+    argv = serve_argv(Path("bench.db"), 2)
+    assert "--threads" not in argv
+    assert argv[argv.index("--workers") + 1] == "2"
+    shell = {"WASMHOST_PROJECT_CONCURRENCY": "1000", "WASMHOST_CACHE_DIR": "c", "PATH": "p"}
+    assert default_env(shell) == {"WASMHOST_CACHE_DIR": "c", "PATH": "p"}
+    assert DEFAULTS == "wasmhost's defaults: --threads 32, project_concurrency 16"
+    assert all(DEFAULTS in title for _, title in (MIX, SLEEPERS))
