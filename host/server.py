@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import waitress
 from waitress import wasyncore
 
+from host.allocator import limit_arenas
 from host.body_limits import BodyPolicy, limit_bodies
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def serve(
     `max_request_body_size` is read; `body_policy` picks a lower limit per request from its
     head (`host.body_limits`).
     """
+    limit_arenas()  # before any thread starts; forked workers inherit it
     sock = listen(host, port)
     try:
         announce = functools.partial(on_ready, sock.getsockname()[1])
