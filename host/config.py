@@ -43,10 +43,10 @@ class Settings:
         128, "Linear memory one instance of a guest may use (a project may ask less)."
     )
     project_concurrency: int = _setting(
-        16, "Requests of one project in progress per host process; more get 503 and Retry-After."
+        8, "Requests of one project in progress per host process; more get 503 and Retry-After."
     )
     request_memory_mb: int = _setting(
-        128, "Bytes the host holds for one request: bodies made, received or read, assets read."
+        128, "Bytes the host holds for one request: bodies received, built, or loaded to be sent."
     )
     max_request_mb: int = _setting(32, "Largest request body passed to a guest (413 beyond).")
     max_response_mb: int = _setting(64, "Largest body a guest may build in the host.")

@@ -29,12 +29,17 @@ def project_limits(asked: Mapping[str, object], settings: Settings) -> dict[str,
 
 
 def sandbox_limits(base: Limits, asked: Mapping[str, int]) -> Limits:
-    """The host's sandbox limits with a deployment's own in their place."""
+    """The host's sandbox limits, tightened by a deployment's own.
+
+    The host's limits may have been lowered since the deploy: the tighter of the two wins.
+    """
     if not asked:
         return base
-    changes = {k: v for k, v in asked.items() if k != "memory_limit_mb"}
+    changes = {}
+    if "cpu_deadline_ms" in asked:
+        changes["cpu_deadline_ms"] = min(asked["cpu_deadline_ms"], base.cpu_deadline_ms)
     if "memory_limit_mb" in asked:
-        changes["memory_bytes"] = asked["memory_limit_mb"] * MIB
+        changes["memory_bytes"] = min(asked["memory_limit_mb"] * MIB, base.memory_bytes)
     return dataclasses.replace(base, **changes)
 
 

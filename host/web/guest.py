@@ -69,11 +69,13 @@ class GuestDispatch:
         """Look up the active deployment, run the worker in a lent instance, send its answer.
 
         Everything the request reads comes from one storage snapshot; a large stored body sent
-        as a stream takes the snapshot over and ends it when the stream is closed.
+        as a stream takes the snapshot over, with the project's slot, and ends both when the
+        stream is closed (a slow reader keeps counting against the project's share).
         """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
-        with self._slots.hold(project_id), ExitStack() as snapshot:
+        with ExitStack() as snapshot:
+            snapshot.enter_context(self._slots.hold(project_id))
             snapshot.enter_context(services.store.snapshot())
             deployment = self._deployments.get(project_id)
             if deployment is None:

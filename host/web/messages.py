@@ -25,8 +25,8 @@ HOP_BY_HOP = frozenset(
 # Fields a reverse proxy in front of the host acts on (serve a file or an internal location,
 # change its limits): a tenant must not be able to send them.
 PROXY_DIRECTIVES = frozenset(
-    {"x-sendfile", "x-sendfile-type", "x-lighttpd-send-file", "x-lighttpd-send-tempfile",
-     "x-litespeed-location", "x-reproxy-url"}
+    {"x-sendfile", "x-sendfile2", "x-sendfile-type", "x-lighttpd-send-file",
+     "x-lighttpd-send-tempfile", "x-litespeed-location", "x-reproxy-url"}
 )  # fmt: skip
 PROXY_DIRECTIVE_PREFIXES = ("x-accel-",)  # nginx: X-Accel-Redirect, -Limit-Rate, -Buffering, …
 BODILESS = frozenset({204, 304})

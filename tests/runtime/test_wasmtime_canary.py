@@ -77,5 +77,12 @@ def test_a_list_of_at_most_one_borrowed_handle_works(handles: int) -> None:
 
 
 def test_a_list_of_two_borrowed_handles_still_traps_in_wasmtime_50() -> None:
-    with pytest.raises((Trap, WasmtimeError), match="deferred host scope has no call context"):
+    try:
         run(2)
+    except (Trap, WasmtimeError) as error:
+        assert "deferred host scope has no call context" in str(error)
+    else:
+        pytest.fail(
+            "wasmtime now takes two borrowed handles in a list: a WASI of the host's own can"
+            " end sleeping guests at a wall-clock limit (see SECURITY.md, Known gaps)"
+        )
