@@ -33,8 +33,6 @@ BIG_ASSET = "/big.bin"  # read one byte at a time: the host must not hold the re
 BIG_ASSET_BYTES = 8 * MIB
 MID_ASSET = "/mid.bin"  # read whole, many times: read by range, never held
 MID_ASSET_BYTES = 3 * MIB // 2
-HUGE_ASSET = "/huge.bin"  # larger than waitress's 16 MiB send buffer: streamed to the end
-HUGE_ASSET_BYTES = 20 * MIB
 BOMB_SIZES = (700_000, 100_000)
 CLIENT_TIMEOUT_SECONDS = 60  # no attack may keep a client waiting longer (not a target)
 
@@ -87,12 +85,11 @@ def prepare_database(work: Path, cache: Path, misbehave: dict[str, Path], hello_
 
 
 def attack_site(out: Path) -> Path:
-    """The attackers' files: a small text file and three large random ones."""
+    """The attackers' files: a small text file and two large random ones."""
     out.mkdir(parents=True)
     (out / "hello.txt").write_text("still here")
     (out / BIG_ASSET[1:]).write_bytes(os.urandom(BIG_ASSET_BYTES))
     (out / MID_ASSET[1:]).write_bytes(os.urandom(MID_ASSET_BYTES))
-    (out / HUGE_ASSET[1:]).write_bytes(os.urandom(HUGE_ASSET_BYTES))
     return out
 
 
