@@ -160,6 +160,11 @@ def _prepare_database(settings: Settings) -> None:
     help="This project's CPU deadline per request (at most the host's cpu_deadline_ms).",
 )
 @click.option(
+    "--wall-clock-ms",
+    type=click.IntRange(min=1),
+    help="This project's wall-clock limit per request, waits included (at most the host's).",
+)
+@click.option(
     "--memory-limit-mb",
     type=click.IntRange(min=1),
     help="This project's memory per instance (at most the host's memory_limit_mb).",
@@ -175,10 +180,15 @@ def deploy(
     not_found_handling: str | None,
     strict_isolation: bool,
     cpu_deadline_ms: int | None,
+    wall_clock_ms: int | None,
     memory_limit_mb: int | None,
 ) -> None:
     """Deploy a worker and its files to a project, atomically."""
-    asked = {"cpu_deadline_ms": cpu_deadline_ms, "memory_limit_mb": memory_limit_mb}
+    asked = {
+        "cpu_deadline_ms": cpu_deadline_ms,
+        "wall_clock_ms": wall_clock_ms,
+        "memory_limit_mb": memory_limit_mb,
+    }
     limits = {name: value for name, value in asked.items() if value is not None}
     options = {
         k: v

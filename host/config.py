@@ -37,7 +37,11 @@ class Settings:
         None, "Bearer token for the deploy API; without one the API is disabled."
     )
     cpu_deadline_ms: int = _setting(
-        1000, "How long a guest may run per request (a project may ask less)."
+        1000, "How long a guest may run per request, waits not counted (a project may ask less)."
+    )
+    wall_clock_ms: int = _setting(
+        30_000,
+        "How long a request's guest may take in all, waits included (a project may ask less).",
     )
     memory_limit_mb: int = _setting(
         128, "Linear memory one instance of a guest may use (a project may ask less)."

@@ -33,6 +33,10 @@ class GuestTimedOut(GuestError):
     """The guest ran past its CPU deadline."""
 
 
+class GuestWallClockExceeded(GuestError):
+    """The request took longer than its wall-clock limit (waiting included)."""
+
+
 class GuestOverBudget(GuestError):
     """The guest made the host hold more for one request than its memory budget allows."""
 

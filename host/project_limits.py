@@ -10,7 +10,7 @@ from host.errors import DeployError
 from host.runtime.limits import Limits
 
 # What a project may set, named as the host settings that bound them.
-NAMES = ("cpu_deadline_ms", "memory_limit_mb")
+NAMES = ("cpu_deadline_ms", "wall_clock_ms", "memory_limit_mb")
 
 
 def project_limits(asked: Mapping[str, object], settings: Settings) -> dict[str, int]:
@@ -36,8 +36,9 @@ def sandbox_limits(base: Limits, asked: Mapping[str, int]) -> Limits:
     if not asked:
         return base
     changes = {}
-    if "cpu_deadline_ms" in asked:
-        changes["cpu_deadline_ms"] = min(asked["cpu_deadline_ms"], base.cpu_deadline_ms)
+    for name in ("cpu_deadline_ms", "wall_clock_ms"):
+        if name in asked:
+            changes[name] = min(asked[name], getattr(base, name))
     if "memory_limit_mb" in asked:
         changes["memory_bytes"] = min(asked["memory_limit_mb"] * MIB, base.memory_bytes)
     return dataclasses.replace(base, **changes)

@@ -33,6 +33,7 @@ class Services:
         store = SqliteStore(settings.db)
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
+            wall_clock_ms=settings.wall_clock_ms,
             memory_bytes=settings.memory_limit_mb * MIB,
             max_requests=settings.instance_max_requests,
         )

@@ -13,33 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from wasmtime import Engine, Store, WasiConfig
+from wasmtime import Engine, Store
 from wasmtime.component import Func, Linker
 
-from host.errors import GuestTimedOut
-from host.runtime.engine import deadline_ticks
+from host.errors import GuestTimedOut, GuestWallClockExceeded
+from host.runtime.deadlines import CallClock
 from host.runtime.limits import Limits
 from host.runtime.linker import RequestScope, bound_to
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
+from host.runtime.wasi.state import WasiState, active
 
 # Body handles are u32 in the world; retire an instance well before its numbers run out.
 LAST_HANDLE = 2**31
-
-
-class OutputRoute:
-    """Sends an instance's stdout/stderr to the output of the request it is serving."""
-
-    def __init__(self) -> None:
-        self.target: GuestOutput | None = None
-
-    def writer(self, stream: str) -> Any:
-        """The callback WASI calls with each write to `stream`."""
-
-        def write(data: bytes) -> int:
-            return len(data) if self.target is None else self.target.write(stream, data)
-
-        return write
 
 
 class Instance:
@@ -52,8 +38,8 @@ class Instance:
         self.next_handle = 1
         self.broken = False
         self._linker = linker
-        self._route = OutputRoute()
-        self._store = _sandboxed_store(engine, limits, self._route)
+        self._wasi = WasiState()
+        self._store = _sandboxed_store(engine, limits)
         self._fetch: Func | None = None
 
     @property
@@ -81,21 +67,23 @@ class Instance:
 
     @contextmanager
     def _entered(self, scope: RequestScope, output: GuestOutput) -> Iterator[None]:
-        """Inside: a fresh deadline, output to `output`, host functions acting for `scope`.
+        """Inside: fresh deadlines, output to `output`, host functions acting for `scope`.
 
-        Whatever escapes the block breaks the instance: a trap, the deadline, or a value the
-        host refused to lift (the guest then still waits for its post-return).
+        Whatever escapes the block breaks the instance: a trap, a limit, or a value the host
+        refused to lift (the guest then still waits for its post-return). A limit a WASI wait
+        ran into is raised as what it is.
         """
-        self._store.set_epoch_deadline(deadline_ticks(self.limits.cpu_deadline_ms))
-        self._route.target = output
+        clock = CallClock(self.limits.cpu_deadline_ms, self.limits.wall_clock_ms)
+        self._store.set_epoch_deadline(clock.epoch_ticks())
+        self._wasi.output, self._wasi.clock, self._wasi.failure = output, clock, None
         try:
-            with bound_to(scope):
+            with bound_to(scope), active(self._wasi):
                 yield
         except BaseException as error:
             self.broken = True
-            raise _deadline_error(error) or error from None
+            raise self._wasi.failure or _deadline_error(error, clock) or error from None
         finally:
-            self._route.target = None
+            self._wasi.output = self._wasi.clock = None
 
     def _instantiate(self) -> Func:
         """Instantiate the component and find its `fetch` (once per instance)."""
@@ -106,16 +94,18 @@ class Instance:
         return fetch
 
 
-def _deadline_error(error: BaseException) -> Exception | None:
-    """GuestTimedOut if the error is the epoch interrupt (only the last line is trusted)."""
+def _deadline_error(error: BaseException, clock: CallClock) -> Exception | None:
+    """The limit an epoch interrupt stands for (wall clock or CPU time), if it is one."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     if not lines or lines[-1] != "wasm trap: interrupt":
         return None
+    if clock.wall_first:
+        return GuestWallClockExceeded("the guest ran into its wall-clock limit")
     return GuestTimedOut("the guest ran past its CPU deadline")
 
 
-def _sandboxed_store(engine: Engine, limits: Limits, route: OutputRoute) -> Store:
-    """A Store with the limits set before anything runs, and WASI granting nothing."""
+def _sandboxed_store(engine: Engine, limits: Limits) -> Store:
+    """A Store with the limits set before anything runs (WASI is the host's own, per instance)."""
     store = Store(engine)
     store.set_limits(
         memory_size=limits.memory_bytes,
@@ -124,8 +114,4 @@ def _sandboxed_store(engine: Engine, limits: Limits, route: OutputRoute) -> Stor
         table_elements=limits.table_elements,
         instances=limits.instances,
     )
-    wasi = WasiConfig()
-    wasi.stdout_custom = route.writer("stdout")
-    wasi.stderr_custom = route.writer("stderr")
-    store.set_wasi(wasi)
     return store

@@ -10,6 +10,7 @@ class Limits:
     """The sandbox's limits for every instance it makes."""
 
     cpu_deadline_ms: int = 1000
+    wall_clock_ms: int = 30_000
     memory_bytes: int = 128 * 1024 * 1024
     # Counts that keep the memory cap a real total: one linear memory, a few small tables.
     memories: int = 1

@@ -9,11 +9,12 @@ from functools import wraps
 from typing import Any, Protocol
 
 from wasmtime import Engine, WasmtimeError
-from wasmtime.component import Linker
+from wasmtime.component import Component, Linker
 
 from host.errors import GuestTrapped
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse, request_from_wit
+from host.runtime.wasi import define_wasi
 from host.runtime.world import ASSETS, BODIES, TYPES
 
 
@@ -79,11 +80,15 @@ def bound_to(scope: RequestScope) -> Iterator[None]:
         _current.reset(token)
 
 
-def create_linker(engine: Engine) -> Linker:
-    """A linker with WASI (granting nothing by default) and the world's imports."""
+def create_linker(engine: Engine, component: Component) -> Linker:
+    """A linker for `component`: the world's imports, our WASI, and traps for anything else.
+
+    WASI is defined under the exact names (and versions) the component imports; whatever it
+    imports that the host does not implement traps if called.
+    """
     linker = Linker(engine)
-    linker.add_wasip2()
     root = linker.root()
+    define_wasi(root, component.type.imports(engine))
     with root.add_instance(ASSETS) as assets:
         assets.add_func("fetch", _assets_fetch)
     with root.add_instance(BODIES) as bodies:
@@ -93,6 +98,7 @@ def create_linker(engine: Engine) -> Linker:
         bodies.add_func("append", _bodies_append)
     root.add_instance(TYPES).close()
     root.close()
+    linker.define_unknown_imports_as_traps(component)
     return linker
 
 

@@ -8,6 +8,8 @@ project asked for a fresh instance per request.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ from host.runtime.wasmtime_fixes import ListTooLong
 from host.runtime.world import error_summary
 
 __all__ = ["Lease", "Limits", "PoolKey", "Sandbox"]
+# Linkers kept for the most recently used components (one per component: its WASI imports).
+LINKERS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ class Sandbox:
     def __init__(self, engine: Engine, limits: Limits, pool: PoolLimits | None = None) -> None:
         self._engine = engine
         self.limits = limits
-        self._linker: Linker = create_linker(engine)
+        self._linkers: OrderedDict[str, Linker] = OrderedDict()
+        self._linkers_lock = threading.Lock()
         self.pool = InstancePool(pool or PoolLimits())
 
     @contextmanager
@@ -115,7 +120,20 @@ class Sandbox:
 
     def _new_instance(self, worker: CompiledWorker, limits: Limits) -> Instance:
         """A fresh, not yet instantiated instance with `limits`."""
-        return Instance(self._engine, self._linker, limits, worker)
+        return Instance(self._engine, self._linker(worker), limits, worker)
+
+    def _linker(self, worker: CompiledWorker) -> Linker:
+        """The linker for `worker`'s component, made on first use and kept for the recent ones."""
+        with self._linkers_lock:
+            linker = self._linkers.get(worker.sha256)
+            if linker is None:
+                linker = self._linkers[worker.sha256] = create_linker(
+                    self._engine, worker.component
+                )
+                if len(self._linkers) > LINKERS_KEPT:
+                    self._linkers.popitem(last=False)
+            self._linkers.move_to_end(worker.sha256)
+            return linker
 
 
 def _response(result: Any) -> WitResponse:

@@ -16,6 +16,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.ProjectNotFound: (404, "Project not found"),
     errors.InvalidProjectId: (404, None),
     errors.GuestTimedOut: (503, "Worker exceeded its CPU time limit"),
+    errors.GuestWallClockExceeded: (504, "Worker exceeded its wall-clock time limit"),
     errors.GuestOverBudget: (503, "Worker exceeded its memory limit"),
     errors.ProjectBusy: (503, "Project is at its concurrency limit; retry shortly"),
     errors.GuestBadResponse: (502, "Worker returned an invalid response"),

@@ -1,5 +1,6 @@
 """The attack rows of issue 8, each on a fresh `wasmhost serve` with wasmhost's own defaults:
-its default threads per worker (32) and limits (`project_concurrency` 16, a 1 s CPU deadline),
+its default threads per worker (32) and limits (`project_concurrency` 8, a 1 s CPU deadline, a
+30 s wall clock),
 not the `--threads` of the throughput rows, so that one project's share stays below the
 threads (the session's `--workers` is kept):
 
@@ -7,9 +8,10 @@ threads (the session's `--workers` is kept):
   hostile projects (loops, sleepers, header bombs, asset refetch, log flood); no good request
   may fail;
 - the same among 20 guests sleeping 30 s (requests to one hostile project) and 8 sleeping an
-  hour (to another): a sleeper holds its thread until it wakes (the 30 s ones then get their
-  503 and ask again), so the hour ones outlast the row; its server is stopped at the end;
-- the server's RSS after the first hostile requests of a fast mix, and after all of them.
+  hour (to another): a sleeper holds its thread until the 30 s wall-clock limit, gets its 504
+  and asks again;
+- the server's RSS over a window of requests after the first ones of a fast hostile mix, and
+  over the last window, compared by medians.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from .attack_projects import (
     SMALL_BOMB,
     deploy_attack_projects,
 )
-from .attack_rss import Stalled, rss_after
+from .attack_rss import Stalled, rss_window
 from .examples import Example
 from .processes import Server
 from .progress import say
@@ -93,7 +95,7 @@ COSTLY = [
 ]
 RSS_MIX = [attack for costly in COSTLY for attack in (*QUICK, costly)]
 RSS_CLIENTS = [RSS_MIX[n * 6 :] + RSS_MIX[: n * 6] for n in range(8)]  # each starts elsewhere
-GRACE_SECONDS = "1"  # stopping a server with sleepers in it should not wait for them
+GRACE_SECONDS = "1"  # stopping a server with sleepers in it should not wait for their limit
 
 
 def attack_rows(session: Session, good: Example) -> list[Row]:
@@ -127,21 +129,22 @@ def _latency(
 def _rss(session: Session, host: Server) -> Row:
     """The RSS row: after the first requests of the fast mix, after all of them."""
     plan = session.plan
-    first_count, total = plan.rss_first_requests, plan.rss_requests
-    say(f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS after {first_count:,})")
+    window, total = plan.rss_first_requests, plan.rss_requests
+    pid = host.process.pid
+    say(
+        f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS over the first and last"
+        f" {window:,} after the first {window:,})"
+    )
     with Hostile(host.port, RSS_CLIENTS) as hostile:
-        first = rss_after(hostile, first_count, host.process.pid, total)
-        last = rss_after(hostile, total, host.process.pid, total)
-    ratio = last / first
+        first = rss_window(hostile, window, 2 * window, pid, total)
+        last = rss_window(hostile, total - window, total, pid, total)
+    ratio = last.median / first.median
     title = (
-        f"RSS of the server's processes after {total:,} hostile requests / after {first_count:,}"
-        f" ({DEFAULTS})"
+        f"RSS of the server's processes, median over the last {window:,} of {total:,} hostile"
+        f" requests / over the {window:,} after the first {window:,} ({DEFAULTS})"
     )
     row = Row(RSS_KEY, title, "py", TIMES, ratio, [ratio])
-    row.detail = (
-        f"{last:,.0f} MiB after {total:,} vs {first:,.0f} MiB after {first_count:,};"
-        f" hostile: {describe(hostile.tallies)}"
-    )
+    row.detail = f"{last.describe()} vs {first.describe()}; hostile: {describe(hostile.tallies)}"
     return row
 
 

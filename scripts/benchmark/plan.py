@@ -16,7 +16,7 @@ class Plan:
     requests_per_warm_project: int = 4
     alone_seconds: float = 10  # the good project's latency alone (attack rows)
     attack_seconds: float = 20  # ... and under attack, once the attack is under way
-    sleepers_seconds: float = 45  # ... among sleepers: past the 30 s sleepers' waking
+    sleepers_seconds: float = 45  # ... among sleepers: past their 30 s wall-clock cut
     rss_first_requests: int = 1_000  # hostile requests before the first RSS reading
     rss_requests: int = 100_000  # ... and before the last
 

@@ -24,7 +24,9 @@ TEMPLATE = r"""
   (type $response0 (record (field "status" u16) (field "headers" $headers) (field "body" $body)))
   (export $request "request" (type $request0))
   (export $response "response" (type $response0))
+  IMPORTS
   (core module $m
+    CORE_IMPORTS
     (memory (export "memory") 1)
     (table $t 1 funcref)
     (global $heap (mut i32) (i32.const 4096))
@@ -46,7 +48,7 @@ TEMPLATE = r"""
                            (result i32)
       BODY)
   )
-  (core instance $i (instantiate $m))
+  (core instance $i (instantiate $m WITH))
   (func $fetch (param "req" $request) (result $response)
     (canon lift (core func $i "fetch") (memory (core memory $i "memory"))
                 (realloc (core func $i "realloc"))))
@@ -121,10 +123,51 @@ HEADER_BOMB = """
 """Answers with 100,000 empty headers (zeroed memory: every name and value is empty)."""
 
 
-def guest(body: str, interface: str = HANDLER) -> str:
-    """A component whose `fetch` runs `body` (core WAT instructions returning a pointer)."""
+SLEEP_IMPORTS = (
+    """
+  (import "wasi:io/poll@0.2.0" (instance $poll
+    (export "pollable" (type (sub resource)))
+    (export "[method]pollable.block" (func (param "self" (borrow 0))))))
+  (alias export $poll "pollable" (type $pollable))
+  (alias export $poll "[method]pollable.block" (func $block))
+  (import "wasi:clocks/monotonic-clock@0.2.0" (instance $clock
+    (alias outer 1 $pollable (type $p))
+    (export "pollable" (type $p' (eq $p)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $p'))))))
+  (alias export $clock "subscribe-duration" (func $subscribe))
+  (core func $subscribe_c (canon lower (func $subscribe)))
+  (core func $block_c (canon lower (func $block)))
+  (core func $drop_c (canon resource.drop $pollable))
+  (core instance $wasi (export "subscribe" (func $subscribe_c)) (export "block" (func $block_c))
+                       (export "drop" (func $drop_c)))""",
+    """
+    (import "wasi" "subscribe" (func $subscribe (param i64) (result i32)))
+    (import "wasi" "block" (func $block (param i32)))
+    (import "wasi" "drop" (func $drop (param i32)))""",
+    """(with "wasi" (instance $wasi))""",
+)
+"""What a guest that waits in WASI imports: its component imports, core imports and wiring."""
+
+
+def sleep(seconds: float) -> str:
+    """Waits `seconds` on a WASI monotonic-clock pollable, then answers 200 `hello`."""
+    return f"""
+      (local $pollable i32)
+      (local.set $pollable (call $subscribe (i64.const {round(seconds * 1e9)})))
+      (call $block (local.get $pollable))
+      (call $drop (local.get $pollable))
+      i32.const 64"""
+
+
+def guest(body: str, interface: str = HANDLER, imports: tuple[str, str, str] = ("", "", "")) -> str:
+    """A component whose `fetch` runs `body` (core WAT instructions returning a pointer), with
+    `imports` (component imports, core imports, core wiring) such as SLEEP_IMPORTS."""
+    component_imports, core_imports, wiring = imports
     return (
         TEMPLATE.replace("RESPONSE_DATA", RESPONSE_DATA)
+        .replace("CORE_IMPORTS", core_imports)
+        .replace("IMPORTS", component_imports)
+        .replace("WITH", wiring)
         .replace("BODY", body)
         .replace("INTERFACE", interface)
     )

@@ -36,6 +36,12 @@ def worker(body: str) -> Bundle:
     return Bundle(bytes(wat2wasm(wat_guests.guest(body))))
 
 
+def sleeper() -> Bundle:
+    """A bundle with a WAT guest that waits an hour in WASI."""
+    wat = wat_guests.guest(wat_guests.sleep(3600), imports=wat_guests.SLEEP_IMPORTS)
+    return Bundle(bytes(wat2wasm(wat)))
+
+
 def test_a_project_with_a_shorter_deadline_is_stopped_sooner(app: WasmHost) -> None:
     deploy(app.services, "quick", worker(wat_guests.LOOP), {}, limits={"cpu_deadline_ms": 100})
     client = falcon.testing.TestClient(app)
@@ -45,16 +51,29 @@ def test_a_project_with_a_shorter_deadline_is_stopped_sooner(app: WasmHost) -> N
     assert time.monotonic() - started < 0.9  # the host's own deadline is 1000 ms
 
 
+def test_a_project_with_a_shorter_wall_clock_is_cut_sooner(app: WasmHost) -> None:
+    deploy(app.services, "brief", sleeper(), {}, limits={"wall_clock_ms": 200})
+    client = falcon.testing.TestClient(app)
+    started = time.monotonic()
+    reply = client.simulate_get("/", headers={"Host": "brief.localhost"})
+    assert (reply.status_code, reply.text) == (504, "Worker exceeded its wall-clock time limit\n")
+    assert time.monotonic() - started < 2  # the host's own limit is 30 s
+
+
 def test_the_api_takes_limits_and_shows_them(app: WasmHost) -> None:
     client = falcon.testing.TestClient(app)
     reply = client.simulate_post(
         "/v1/projects/tight/deployments",
-        params={"cpu_deadline_ms": "250", "memory_limit_mb": "16"},
+        params={"cpu_deadline_ms": "250", "wall_clock_ms": "2000", "memory_limit_mb": "16"},
         body=pack(worker(wat_guests.HELLO)),
         headers={"Authorization": f"Bearer {TOKEN}", "Host": "localhost"},
     )
     assert reply.status_code == 201, reply.text
-    assert reply.json["limits"] == {"cpu_deadline_ms": 250, "memory_limit_mb": 16}
+    assert reply.json["limits"] == {
+        "cpu_deadline_ms": 250,
+        "wall_clock_ms": 2000,
+        "memory_limit_mb": 16,
+    }
 
 
 @pytest.mark.parametrize(
@@ -62,6 +81,7 @@ def test_the_api_takes_limits_and_shows_them(app: WasmHost) -> None:
     [
         ({"cpu_deadline_ms": "5000"}, "between 1 and the host's 1000"),
         ({"memory_limit_mb": "0"}, "between 1 and the host's 128"),
+        ({"wall_clock_ms": "60000"}, "between 1 and the host's 30000"),
         ({"cpu_deadline_ms": "1e3"}, "whole number"),
         ({"cpu_deadline_ms": "٣"}, "whole number"),
         ({"wall_ms": "10"}, "unknown limit 'wall_ms'"),
