@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -16,7 +14,9 @@ import click
 from host import server
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
 from host.bundle import Bundle, read_folder
+from host.cli_projects import COMMANDS, failed
 from host.config import MIB, Settings
+from host.control_client import ControlError, RemoteControl
 from host.errors import WasmhostError
 from host.upload import pack
 
@@ -27,6 +27,10 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 @click.version_option(package_name="wasmhost")
 def main() -> None:
     """Run untrusted WebAssembly workers and their static files, one project per subdomain."""
+
+
+for _command in COMMANDS:
+    main.add_command(_command)
 
 
 def _usable_cores() -> int:
@@ -256,24 +260,15 @@ def _deploy_remote(
 
     bundle = read_folder(worker, assets, bundle_limits(Settings.from_env()))
     _say_reading(bundle)
-    query = "&".join(f"{k}={v}" for k, v in options.items())
-    target = f"{url.rstrip('/')}/v1/projects/{project}/deployments" + (f"?{query}" if query else "")
-    request = urllib.request.Request(
-        target,
-        data=pack(bundle),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
-    )
+    query = urllib.parse.urlencode(options)
+    path = f"/v1/projects/{project}/deployments" + (f"?{query}" if query else "")
     try:
-        with urllib.request.urlopen(request, timeout=600) as response:
-            result = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace").strip()
-        raise click.ClickException(f"deploy refused ({error.code}): {detail}") from None
-    except urllib.error.URLError as error:
-        raise click.ClickException(f"cannot reach {url}: {error.reason}") from None
+        remote = RemoteControl(url, token)
+        result = remote.call("POST", path, pack(bundle), "application/gzip")
+    except ControlError as error:
+        raise failed(error) from None
     click.echo(
-        f"deployed {project} version {result['version']} to {url}"
+        f"deployed {project} version {result['version']} to {remote.url}"
         f" ({result['files']} files, worker {result['worker_sha256'][:12]})"
     )
 

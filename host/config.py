@@ -58,6 +58,9 @@ class Settings:
     max_upload_mb: int = _setting(512, "Largest deploy upload the deploy API accepts.")
     max_file_mb: int = _setting(25, "Largest single asset file in a deployment.")
     max_files: int = _setting(20_000, "Most asset files in one deployment.")
+    keep_versions: int = _setting(
+        10, "Versions kept per project for rollback (with the active one); older ones are deleted."
+    )
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
     warm_instances: int = _setting(64, "Ready instances kept per host process, all projects.")
     warm_instances_per_project: int = _setting(8, "Ready instances kept per project.")

@@ -11,7 +11,13 @@ from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
 from host.project_limits import project_limits, sandbox_limits
 from host.services import Services
-from host.storage.deployments import Deployment, write_deployment
+from host.storage.deployments import (
+    Deployment,
+    NewVersion,
+    activate_version,
+    delete_project,
+    write_version,
+)
 from host.storage.projects import check_project_id
 
 log = logging.getLogger("wasmhost.deploy")
@@ -34,7 +40,7 @@ def deploy(
     strict_isolation: bool = False,
     limits: Mapping[str, object] | None = None,
 ) -> Deployment:
-    """Validate everything, then switch the project to the new version in one transaction.
+    """Validate everything, then store a new version and switch to it in one transaction.
 
     Nothing is written unless the worker compiles, implements the world and starts within
     the sandbox limits (the project's own `limits`, if it asks for tighter ones), the files
@@ -47,19 +53,20 @@ def deploy(
     worker = services.loader.compile(bundle.worker)
     services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
     assets = build_assets(bundle.files, asset_options) if bundle.has_assets else None
-    deployment = write_deployment(
-        services.store,
-        project_id,
+    new = NewVersion(
         worker=bundle.worker,
         worker_sha256=worker.sha256,
         files=assets.files if assets else {},
         manifest=assets.manifest.to_json() if assets else None,
+        variants=assets.variants if assets else {},
         asset_options=asset_options.to_mapping(),
-        variants=assets.variants if assets else None,
         strict_isolation=strict_isolation,
         limits=own_limits,
     )
+    keep = services.settings.keep_versions
+    deployment, released = write_version(services.store, project_id, new, keep)
     services.sandbox.pool.drop_project(project_id)
+    forget_workers(services, released)
     log.info(
         "deployed %s version %d (%d files, worker %s)",
         project_id,
@@ -68,3 +75,27 @@ def deploy(
         worker.sha256[:12],
     )
     return deployment
+
+
+def rollback(services: Services, project_id: str, version: int) -> Deployment:
+    """Switch the project back to one of its kept versions: no upload, no compile."""
+    check_project_id(project_id)
+    deployment = activate_version(services.store, project_id, version)
+    services.sandbox.pool.drop_project(project_id)
+    log.info("rolled %s back to version %d", project_id, version)
+    return deployment
+
+
+def delete(services: Services, project_id: str) -> None:
+    """Delete the project: every version, file and worker, and compiled artifacts no one uses."""
+    check_project_id(project_id)
+    released = delete_project(services.store, project_id)
+    services.sandbox.pool.drop_project(project_id)
+    forget_workers(services, released)
+    log.info("deleted %s", project_id)
+
+
+def forget_workers(services: Services, sha256s: set[str]) -> None:
+    """Drop the compiled artifacts of workers no project keeps any more."""
+    for sha256 in sha256s:
+        services.loader.forget(sha256)

@@ -17,6 +17,14 @@ class ProjectNotFound(WasmhostError):
     """No project is deployed under that id."""
 
 
+class BadRequest(WasmhostError):
+    """A control-plane request is malformed (its JSON, a parameter)."""
+
+
+class VersionNotFound(WasmhostError):
+    """The project keeps no version with that number."""
+
+
 class InvalidProjectId(WasmhostError):
     """A project id is not of the form `[a-z0-9][a-z0-9-]{0,62}`."""
 

@@ -12,6 +12,7 @@ from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
 from host.runtime.sandbox import Limits, Sandbox
 from host.storage.kv import SqliteStore
+from host.storage.migrate import upgrade_layout
 from host.storage.secrets import host_secret
 
 
@@ -28,9 +29,11 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
-        """Open the database, start the engine's ticker, prepare the loader and sandbox."""
+        """Open the database (moving projects stored in the first layout), start the engine's
+        ticker, prepare the loader and sandbox."""
         engine = create_engine()
         store = SqliteStore(settings.db)
+        upgrade_layout(store)
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
             wall_clock_ms=settings.wall_clock_ms,

@@ -1,10 +1,10 @@
 """Deploy uploads: a bundle packed as a tar (gzipped or not), read from a file, never extracted.
 
-The upload comes as a binary file (the deploy API spools it to a temporary one), so it is
-never whole in memory. Gzip is inflated into another temporary file with a hard cap on the
-output (and its checksum verified); tar headers are scanned before `tarfile` parses them, so
-oversized extended headers, special files, duplicate names and anything outside
-`worker.wasm` and `assets/` are refused with a clear message.
+The upload comes as a binary file (the deploy API spools it to a temporary one with
+`spooled_upload`), so it is never whole in memory. Gzip is inflated into another temporary
+file with a hard cap on the output (and its checksum verified); tar headers are scanned before
+`tarfile` parses them, so oversized extended headers, special files, duplicate names and
+anything outside `worker.wasm` and `assets/` are refused with a clear message.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from functools import partial
-from typing import IO
+from typing import IO, Protocol
 
 from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits
-from host.errors import DeployError
+from host.errors import DeployError, RequestTooLarge
 
 BLOCK = 512
 MAX_EXTENDED_HEADER = 64 * 1024
@@ -27,6 +27,14 @@ EXTENDED_TYPES = frozenset(b"xgLK")
 GZIP_MAGIC = b"\x1f\x8b"
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024  # a temporary file stays in memory up to this, then on disk
 READ_BYTES = 1024 * 1024  # how much compressed input is inflated at a time
+
+
+class Readable(Protocol):
+    """Anything with `read(size)`: a file, a WSGI input stream."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to `size` bytes; b"" at the end."""
+        ...
 
 
 def pack(bundle: Bundle) -> bytes:
@@ -182,3 +190,20 @@ def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInf
     if len(data) != member.size:
         raise DeployError(f"archive member {member.name!r} is truncated")
     return data
+
+
+@contextlib.contextmanager
+def spooled_upload(body: Readable, content_length: int | None, limit: int) -> Iterator[IO[bytes]]:
+    """An upload's body in a temporary file (on disk past a little), at most `limit` bytes."""
+    too_large = f"upload larger than {limit} bytes (max_upload_mb)"
+    if content_length is not None and content_length > limit:
+        raise RequestTooLarge(too_large)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        size = 0
+        while chunk := body.read(min(READ_BYTES, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(too_large)
+            spool.write(chunk)
+        spool.seek(0)
+        yield spool

@@ -122,10 +122,7 @@ class AssetBinding:
         byte_range: ByteRange | None = None,
     ) -> StoredAsset:
         """The stored bytes of a file's representation, or of a range of its identity bytes."""
-        if encoding:
-            key = keys.encoded_key(self._project_id, encoding, pathname)
-        else:
-            key = keys.asset_key(self._project_id, pathname)
+        key = keys.file_key(self._project_id, entry.representation(encoding).etag)
         label = f"{self._project_id}: {pathname}"
         if byte_range is None:
             size = entry.representation(encoding).size

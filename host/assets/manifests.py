@@ -35,14 +35,14 @@ class ManifestCache:
         self._lock = threading.Lock()
 
     def get(self, deployment: Deployment) -> ProjectAssets:
-        """The asset setup of exactly this deployment (read in the caller's snapshot)."""
+        """The asset setup of exactly this deployment (its manifest never changes)."""
         project_id = deployment.project_id
         with self._lock:
             cached = self._entries.get(project_id)
             if cached is not None and cached[0] == deployment.id:
                 self._entries.move_to_end(project_id)
                 return cached[1]
-        raw = self._store.get(keys.manifest_key(project_id))
+        raw = self._store.get(keys.manifest_key(project_id, deployment.version))
         assets = ProjectAssets(
             manifest=None if raw is None else Manifest.from_json(raw),
             options=AssetOptions.from_mapping(deployment.asset_options),

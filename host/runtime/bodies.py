@@ -59,8 +59,7 @@ class BodyStream:
     """A body sent in chunks, as a WSGI response iterable that runs callbacks when closed.
 
     The WSGI server calls `close()` once the response is done or the client went away; the
-    callbacks then release what reading needed until that moment (the storage snapshot the
-    chunks come from).
+    callbacks then release what the request held until that moment (its project's slot).
     """
 
     def __init__(self, chunks: Chunks, size: int) -> None:

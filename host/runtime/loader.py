@@ -88,6 +88,13 @@ class Loader:
         sha256 = sha256_hex(wasm)
         return self.get(sha256, lambda: wasm)
 
+    def forget(self, sha256: str) -> None:
+        """Drop a worker no project keeps any more: from memory and from the disk cache."""
+        with self._key_lock(sha256):
+            with self._lock:
+                self._memory.pop(sha256, None)
+            self._discard(sha256)
+
     def _remembered(self, sha256: str) -> CompiledWorker | None:
         """The worker if it is in memory, marking it recently used."""
         with self._lock:

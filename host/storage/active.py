@@ -2,9 +2,9 @@
 
 Every lookup first asks the store whether anything was committed since this thread last asked
 (`change_token`: no disk read); if so, the thread forgets the rows it remembered. Each thread
-remembers only rows it read itself, so a row it answers with always belongs to the state its
-current snapshot sees (a row another thread read could be newer or older than that). Call `get`
-inside the request's `snapshot()`, so the answer belongs to what the rest of the request reads.
+remembers only rows it read itself, so it never answers with a row older than what its own
+connection has seen. What a row names (a version's record, manifest, files and worker) never
+changes, so the rest of a request needs no transaction to match it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class ActiveDeployments:
         self._remembered = _Remembered()
 
     def get(self, project_id: str) -> Deployment | None:
-        """The project's active deployment as of the current snapshot."""
+        """The project's active deployment as of the latest commit this thread has seen."""
         remembered = self._remembered
         token = self._store.change_token()
         if remembered.token != token:

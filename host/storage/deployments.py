@@ -1,4 +1,10 @@
-"""Deployments: the single row naming what a project serves, switched in one transaction."""
+"""Versions: every deploy writes an immutable version, and one key says which is active.
+
+A deploy writes the new version's record, manifest, files and worker, and switches the
+project to it, in one transaction; it then forgets versions past the newest `keep` (with the
+files and workers only they used). A rollback switches back to a kept version by writing the
+one key. `host.storage.keys` describes the layout.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from host.assets.manifest import etag_for
+from host.errors import ProjectNotFound, VersionNotFound
 from host.storage import keys
-from host.storage.kv import SqliteStore
+from host.storage.kv import SqliteStore, Writes
+from host.storage.pruning import forget_project, forget_versions
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """What one project serves right now."""
+    """One version of a project: what it serves while it is active."""
 
     project_id: str
     id: str
@@ -25,71 +34,136 @@ class Deployment:
     asset_options: Mapping[str, str] = field(default_factory=dict)
     strict_isolation: bool = False  # a fresh instance for every request
     limits: Mapping[str, int] = field(default_factory=dict)  # the project's own, tighter limits
+    files: int = 0  # files served
+    size: int = 0  # their bytes, uncompressed
 
     def to_json(self) -> bytes:
-        """The row as stored."""
+        """The record as stored."""
         return json.dumps(asdict(self), sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> Deployment:
-        """Parse a stored row."""
+        """Parse a stored record."""
         data: dict[str, Any] = json.loads(raw)
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class NewVersion:
+    """What a deploy stores: the worker, the files to serve and their compressed variants."""
+
+    worker: bytes
+    worker_sha256: str
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    manifest: bytes | None = None  # None: no assets
+    variants: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)  # enc → path → bytes
+    asset_options: Mapping[str, str] = field(default_factory=dict)
+    strict_isolation: bool = False
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+
 def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
-    """The project's active deployment, or None if it was never deployed."""
+    """The project's active version, or None if it was never deployed."""
     raw = store.get(keys.deployment_key(project_id))
     return None if raw is None else Deployment.from_json(raw)
 
 
-def write_deployment(
-    store: SqliteStore,
-    project_id: str,
-    worker: bytes,
-    worker_sha256: str,
-    files: Mapping[str, bytes],
-    manifest: bytes | None,
-    asset_options: Mapping[str, str],
-    variants: Mapping[str, Mapping[str, bytes]] | None = None,
-    strict_isolation: bool = False,
-    limits: Mapping[str, int] | None = None,
-) -> Deployment:
-    """Replace the project's worker, files and manifest (None: no assets) in one transaction.
+def write_version(
+    store: SqliteStore, project_id: str, new: NewVersion, keep: int
+) -> tuple[Deployment, set[str]]:
+    """Store `new` as the project's next version and switch to it, in one transaction.
 
-    `variants` maps an encoding (`br`, `gzip`) to pathname to the compressed bytes.
+    Versions past the newest `keep` are forgotten in the same transaction. Returns the new
+    version and the workers no project keeps any more (their compiled artifacts can go).
     """
     with store.atomic() as writes:
-        previous = active_deployment(store, project_id)
+        latest = _latest_version(store, project_id)
         deployment = Deployment(
             project_id=project_id,
             id=uuid.uuid4().hex,
-            version=(previous.version + 1) if previous else 1,
-            worker_sha256=worker_sha256,
+            version=latest + 1,
+            worker_sha256=new.worker_sha256,
             deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            asset_options=dict(asset_options),
-            strict_isolation=strict_isolation,
-            limits=dict(limits or {}),
+            asset_options=dict(new.asset_options),
+            strict_isolation=new.strict_isolation,
+            limits=dict(new.limits),
+            files=len(new.files),
+            size=sum(len(data) for data in new.files.values()),
         )
-        writes.delete_prefix(keys.assets_prefix(project_id))
-        for pathname, data in files.items():
-            writes.put(keys.asset_key(project_id, pathname), data)
-        writes.delete_prefix(keys.encoded_prefix(project_id))
-        for encoding, encoded in (variants or {}).items():
-            for pathname, data in encoded.items():
-                writes.put(keys.encoded_key(project_id, encoding, pathname), data)
-        if manifest is None:
-            writes.delete(keys.manifest_key(project_id))
-        else:
-            writes.put(keys.manifest_key(project_id), manifest)
-        writes.put(keys.worker_key(project_id), worker)
-        writes.put(keys.deployment_key(project_id), deployment.to_json())
-        writes.put(keys.project_index_key(project_id), b"")
+        _write_parts(writes, project_id, deployment, new)
+        _switch(writes, deployment)
+        released = forget_versions(store, writes, project_id, keep)
+    return deployment, released
+
+
+def activate_version(store: SqliteStore, project_id: str, number: int) -> Deployment:
+    """Switch the project to its kept version `number` (a rollback): one key written."""
+    with store.atomic() as writes:
+        if active_deployment(store, project_id) is None:
+            raise ProjectNotFound(project_id)
+        raw = store.get(keys.version_key(project_id, number))
+        if raw is None:
+            kept = ", ".join(str(v.version) for v in list_versions(store, project_id))
+            raise VersionNotFound(f"{project_id} has no version {number} (kept: {kept})")
+        deployment = Deployment.from_json(raw)
+        _switch(writes, deployment)
     return deployment
 
 
+def delete_project(store: SqliteStore, project_id: str) -> set[str]:
+    """Delete everything the project stored; the workers no project keeps any more."""
+    with store.atomic() as writes:
+        if active_deployment(store, project_id) is None:
+            raise ProjectNotFound(project_id)
+        return forget_project(store, writes, project_id)
+
+
+def list_versions(store: SqliteStore, project_id: str) -> list[Deployment]:
+    """The project's kept versions, oldest first."""
+    prefix = keys.versions_prefix(project_id)
+    return [Deployment.from_json(raw) for _, raw in store.items(prefix)]
+
+
 def list_deployments(store: SqliteStore) -> list[Deployment]:
-    """Every project's active deployment, by project id."""
+    """Every project's active version, by project id."""
     projects = (key.removeprefix(keys.PROJECT_INDEX) for key in store.keys(keys.PROJECT_INDEX))
     found = (active_deployment(store, project_id) for project_id in projects)
     return [deployment for deployment in found if deployment is not None]
+
+
+def project_created(store: SqliteStore, project_id: str) -> str | None:
+    """When the project was first deployed (None if unknown: stored before this was kept)."""
+    raw = store.get(keys.project_index_key(project_id))
+    if not raw:
+        return None
+    created = json.loads(raw).get("created")
+    return created if isinstance(created, str) else None
+
+
+def _latest_version(store: SqliteStore, project_id: str) -> int:
+    """The highest version number the project ever had (0 if none): numbers are never reused."""
+    active = active_deployment(store, project_id)
+    kept = store.keys(keys.versions_prefix(project_id))
+    newest_kept = int(kept[-1].rsplit("/", 1)[1]) if kept else 0
+    return max(newest_kept, active.version if active else 0)
+
+
+def _write_parts(writes: Writes, project_id: str, deployment: Deployment, new: NewVersion) -> None:
+    """The version's record, manifest, worker, and any file bytes not stored yet."""
+    for data in new.files.values():
+        writes.put_new(keys.file_key(project_id, etag_for(data)), data)
+    for by_path in new.variants.values():
+        for data in by_path.values():
+            writes.put_new(keys.file_key(project_id, etag_for(data)), data)
+    if new.manifest is not None:
+        writes.put(keys.manifest_key(project_id, deployment.version), new.manifest)
+    writes.put_new(keys.worker_key(project_id, new.worker_sha256), new.worker)
+    writes.put(keys.worker_user_key(new.worker_sha256, project_id), b"")
+    writes.put(keys.version_key(project_id, deployment.version), deployment.to_json())
+    created = json.dumps({"created": deployment.deployed_at}).encode()
+    writes.put_new(keys.project_index_key(project_id), created)
+
+
+def _switch(writes: Writes, deployment: Deployment) -> None:
+    """Make `deployment` the project's active version."""
+    writes.put(keys.deployment_key(deployment.project_id), deployment.to_json())

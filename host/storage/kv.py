@@ -14,6 +14,10 @@ TABLE = "kv"
 CHUNK_SIZE = 256 * 1024
 
 
+class ValueGone(KeyError):
+    """A value was deleted while it was being read in chunks."""
+
+
 class Writes:
     """The writes of one atomic batch; visible to readers only once the batch commits."""
 
@@ -25,6 +29,13 @@ class Writes:
         self._conn.execute(
             f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def put_new(self, key: str, value: bytes) -> None:
+        """Set `key` to `value` unless it is set (content-addressed values never change)."""
+        self._conn.execute(
+            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
             (key, value),
         )
 
@@ -87,17 +98,17 @@ class SqliteStore:
     ) -> Generator[bytes, None, None] | None:
         """The value under `key` (or `length` bytes from `start`) in chunks, or None if absent.
 
-        The row is found now and its bytes are read as the chunks are taken, through one
-        read-only blob handle. Take them inside the same transaction as the lookup (keep the
-        `snapshot()` open until the chunks are done) so they come from the state it saw.
+        Each chunk is read as it is taken, through a read-only blob handle opened for that chunk
+        alone, so no read transaction stays open between chunks (a slow reader never holds
+        back a WAL checkpoint). Inside a `snapshot()` every chunk comes from its state; outside
+        one, use it for values that never change once written (`ValueGone` if deleted meanwhile).
         """
         if start < 0 or (length is not None and length < 0) or chunk_size < 1:
             raise ValueError("start and length must not be negative, chunk_size at least 1")
         conn = self._conn
-        row = conn.execute(f"SELECT rowid FROM {TABLE} WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        if _rowid(conn, key) is None:
             return None
-        return _blob_chunks(conn, int(row[0]), start, length, chunk_size)
+        return _blob_chunks(conn, key, start, length, chunk_size)
 
     def keys(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, in order."""
@@ -106,6 +117,14 @@ class SqliteStore:
             f"SELECT key FROM {TABLE} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
         )
         return [row[0] for row in rows]
+
+    def items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every key that starts with `prefix`, with its value, in key order."""
+        low, high = _prefix_range(prefix)
+        rows = self._conn.execute(
+            f"SELECT key, value FROM {TABLE} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
+        )
+        return [(row[0], bytes(row[1])) for row in rows]
 
     def change_token(self) -> tuple[int, int]:
         """A value that differs whenever anything committed since this thread last asked.
@@ -146,20 +165,33 @@ class SqliteStore:
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
-    """The half-open key range [low, high) holding exactly the keys that start with `prefix`."""
+    """The half-open key range [low, high) holding exactly the keys that start with `prefix`
+    (every key for ""; no key of ours starts with the last code point)."""
+    if not prefix:
+        return "", chr(0x10FFFF)
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+def _rowid(conn: sqlite3.Connection, key: str) -> int | None:
+    """The row holding `key`, if any."""
+    row = conn.execute(f"SELECT rowid FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
 def _blob_chunks(
-    conn: sqlite3.Connection, rowid: int, start: int, length: int | None, chunk_size: int
+    conn: sqlite3.Connection, key: str, start: int, length: int | None, chunk_size: int
 ) -> Generator[bytes, None, None]:
-    """Bytes `start` to `start + length` (or the end) of one row's value, `chunk_size` at a time."""
-    with conn.blobopen(TABLE, "value", rowid, readonly=True) as blob:
-        size = len(blob)
-        position = min(start, size)
-        end = size if length is None else min(size, position + length)
-        blob.seek(position)
-        while position < end:
-            chunk = blob.read(min(chunk_size, end - position))
-            position += len(chunk)
-            yield chunk
+    """Bytes `start` to `start + length` (or the end) of one value, `chunk_size` at a time."""
+    position, end = start, None if length is None else start + length
+    while end is None or position < end:
+        rowid = _rowid(conn, key)
+        if rowid is None:
+            raise ValueGone(f"{key} was deleted while it was being read")
+        with conn.blobopen(TABLE, "value", rowid, readonly=True) as blob:
+            stop = len(blob) if end is None else min(end, len(blob))
+            if position >= stop:
+                return
+            blob.seek(position)
+            chunk = blob.read(min(chunk_size, stop - position))
+        position += len(chunk)
+        yield chunk

@@ -28,8 +28,8 @@ class WasmHost:
         self.tenants.add_sink(GuestDispatch(services), prefix="/")
         self.control = falcon.App()
         control.add_routes(self.control, services)
-        for app in (self.tenants, self.control):
-            errors.install(app)
+        errors.install(self.tenants)
+        errors.install_api(self.control)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route by the Host header (or SERVER_NAME when there is none)."""

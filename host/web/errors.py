@@ -1,8 +1,10 @@
-"""Domain errors mapped to HTTP, in one place: short plain-text bodies, details in the log."""
+"""Domain errors mapped to HTTP, in one place: short plain-text bodies for tenants' visitors,
+`{"error": {"code", "message"}}` for the control plane's API; details in the log."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import falcon
@@ -14,6 +16,8 @@ log = logging.getLogger("wasmhost.web")
 # status, and the public text (None: the error's own message, written for users)
 STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.ProjectNotFound: (404, "Project not found"),
+    errors.VersionNotFound: (404, None),
+    errors.BadRequest: (400, None),
     errors.InvalidProjectId: (404, None),
     errors.GuestTimedOut: (503, "Worker exceeded its CPU time limit"),
     errors.GuestWallClockExceeded: (504, "Worker exceeded its wall-clock time limit"),
@@ -26,6 +30,13 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.Unauthorized: (401, None),
     errors.ApiDisabled: (403, None),
     errors.DeployError: (400, None),
+}
+
+
+# The API tells a malformed id from a missing project, and refused content from a bad request.
+API_STATUS: dict[type[Exception], int] = {
+    errors.InvalidProjectId: 400,
+    errors.DeployError: 422,
 }
 
 
@@ -60,7 +71,55 @@ def handle_error(req: falcon.Request, resp: falcon.Response, error: Exception, _
         resp.set_header("Retry-After", "1")
 
 
+def handle_api_error(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: Any
+) -> None:
+    """Falcon error handler for the control plane: the same mapping, answered as JSON."""
+    handle_error(req, resp, error, params)
+    own = next((API_STATUS[c] for c in type(error).__mro__ if c in API_STATUS), None)
+    status = own or status_for(error)[0]
+    message = api_message(error) if _mapped(error) else "Internal Server Error"
+    _json_error(resp, status, error_code(type(error)) if _mapped(error) else "internal", message)
+
+
+def handle_api_http_error(
+    req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, _: Any
+) -> None:
+    """Falcon's own errors (no such route, method not allowed) in the API's JSON shape."""
+    resp.set_headers(error.headers or {})
+    title = re.sub(r"^\d+\s*", "", error.title or "")  # "404 Not Found" → "not_found"
+    code = title.lower().replace(" ", "_") or "http_error"
+    _json_error(resp, error.status_code, code, error.description or error.title or "")
+
+
+def api_message(error: Exception) -> str:
+    """The table's text and the error's own message, for operators (who see details)."""
+    text = next((STATUS[c][1] for c in type(error).__mro__ if c in STATUS), None)
+    detail = str(error)
+    return detail if text is None else f"{text}: {detail}" if detail else text
+
+
+def error_code(cls: type[Exception]) -> str:
+    """`ProjectNotFound` → `project_not_found`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+def _json_error(resp: falcon.Response, status: int, code: str, message: str) -> None:
+    """Write `{"error": {"code", "message"}}` with `status`."""
+    resp.status = status
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = None
+    resp.media = {"error": {"code": code, "message": message}}
+
+
 def install(app: falcon.App[Any, Any]) -> None:
     """Route every domain error and unexpected exception through `handle_error`."""
     app.add_error_handler(Exception, handle_error)
     app.add_error_handler(errors.WasmhostError, handle_error)
+
+
+def install_api(app: falcon.App[Any, Any]) -> None:
+    """The same for the control plane, answered as JSON."""
+    app.add_error_handler(Exception, handle_api_error)
+    app.add_error_handler(errors.WasmhostError, handle_api_error)
+    app.add_error_handler(falcon.HTTPError, handle_api_http_error)

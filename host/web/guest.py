@@ -1,4 +1,4 @@
-"""Guest dispatch: run the project's worker for a request, inside one storage snapshot."""
+"""Guest dispatch: run the project's active version for a request."""
 
 from __future__ import annotations
 
@@ -66,21 +66,21 @@ class GuestDispatch:
         self._slots = ProjectSlots(services.settings.project_concurrency)
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
-        """Look up the active deployment, run the worker in a lent instance, send its answer.
+        """Look up the active version, run its worker in a lent instance, send its answer.
 
-        Everything the request reads comes from one storage snapshot; a large stored body sent
-        as a stream takes the snapshot over, with the project's slot, and ends both when the
-        stream is closed (a slow reader keeps counting against the project's share).
+        The active version is read once; everything else the request reads belongs to that
+        version and never changes, so no storage transaction stays open while the guest runs.
+        A large stored body sent as a stream takes the project's slot over and gives it back
+        when the stream is closed (a slow reader keeps counting against the project's share).
         """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
-        with ExitStack() as snapshot:
-            snapshot.enter_context(self._slots.hold(project_id))
-            snapshot.enter_context(services.store.snapshot())
+        with ExitStack() as held:
+            held.enter_context(self._slots.hold(project_id))
             deployment = self._deployments.get(project_id)
             if deployment is None:
                 raise ProjectNotFound(project_id)
-            worker = self._worker(deployment.worker_sha256, project_id)
+            worker = self._worker(deployment)
             key = None if deployment.strict_isolation else PoolKey(project_id, deployment.id)
             limits = sandbox_limits(services.sandbox.limits, deployment.limits)
             with services.sandbox.lease(worker, key, limits) as guest:
@@ -97,19 +97,21 @@ class GuestDispatch:
                     answer = guest.fetch(scope, output, wit_request)
                 finally:
                     output.flush()
-            write_response(req, resp, answer, bodies, host.partition(":")[0], snapshot)
+            write_response(req, resp, answer, bodies, host.partition(":")[0], held)
 
-    def _worker(self, sha256: str, project_id: str) -> CompiledWorker:
+    def _worker(self, deployment: Deployment) -> CompiledWorker:
         """The compiled worker; one that no longer loads is a host failure, not a client's."""
+        project_id, sha256 = deployment.project_id, deployment.worker_sha256
         try:
-            return self._services.loader.get(sha256, lambda: self._worker_bytes(project_id))
+            return self._services.loader.get(sha256, lambda: self._worker_bytes(deployment))
         except InvalidWorker as error:
             message = f"{project_id}: the deployed worker does not load: {error}"
             raise WorkerUnavailable(message) from None
 
-    def _worker_bytes(self, project_id: str) -> bytes:
-        """The deployed component's bytes (read only when it is not compiled yet)."""
-        data = self._services.store.get(keys.worker_key(project_id))
+    def _worker_bytes(self, deployment: Deployment) -> bytes:
+        """The version's component bytes (read only when it is not compiled yet)."""
+        project_id = deployment.project_id
+        data = self._services.store.get(keys.worker_key(project_id, deployment.worker_sha256))
         if data is None:
             raise ProjectNotFound(project_id)
         return data

@@ -93,15 +93,15 @@ def write_response(
     answer: WitResponse,
     bodies: BodyTable,
     site: str,
-    snapshot: ExitStack | None = None,
+    held: ExitStack | None = None,
 ) -> None:
     """Copy the guest's answer onto the Falcon response, refusing anything unsendable.
 
     A body is read from the body table only when it is sent: not for HEAD, 204 or 304.
-    `snapshot` holds the request's open storage snapshot: given it, a stored body larger than
-    `STREAM_ABOVE_BYTES` not loaded into memory yet goes out as `resp.stream`, which takes the
-    snapshot over and ends it when the WSGI server closes the stream, so every chunk comes
-    from the state the request saw. Otherwise the snapshot stays with the caller.
+    `held` holds what the request keeps while its body is sent (its project's slot): given it,
+    a stored body larger than `STREAM_ABOVE_BYTES` not loaded into memory yet goes out as
+    `resp.stream`, which takes `held` over and releases it when the WSGI server closes the
+    stream. Otherwise `held` stays with the caller.
     """
     if not isinstance(answer.status, int) or not 200 <= answer.status <= 599:
         raise GuestBadResponse(f"status {answer.status!r} is not between 200 and 599")
@@ -114,17 +114,17 @@ def write_response(
     elif req.method == "HEAD":
         resp.set_header("content-length", length or str(_body_size(answer.body, bodies)))
     else:
-        _write_body(resp, answer.body, bodies, snapshot)
+        _write_body(resp, answer.body, bodies, held)
 
 
 def _write_body(
-    resp: falcon.Response, body: bytes | int | None, bodies: BodyTable, snapshot: ExitStack | None
+    resp: falcon.Response, body: bytes | int | None, bodies: BodyTable, held: ExitStack | None
 ) -> None:
-    """Send the body as `resp.data`, or a large stored one as a stream that ends `snapshot`."""
-    if snapshot is None or (stream := _large_stream(body, bodies)) is None:
+    """Send the body as `resp.data`, or a large stored one as a stream that releases `held`."""
+    if held is None or (stream := _large_stream(body, bodies)) is None:
         resp.data = _body_bytes(body, bodies)
         return
-    stream.call_on_close(snapshot.pop_all().close)
+    stream.call_on_close(held.pop_all().close)
     resp.stream = stream
     resp.content_length = stream.size
 

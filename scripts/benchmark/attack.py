@@ -132,8 +132,8 @@ def _rss(session: Session, host: Server) -> Row:
     window, total = plan.rss_first_requests, plan.rss_requests
     pid = host.process.pid
     say(
-        f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS over the first and last"
-        f" {window:,} after the first {window:,})"
+        f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS sampled over requests"
+        f" {window:,}-{2 * window:,} and the last {window:,})"
     )
     with Hostile(host.port, RSS_CLIENTS) as hostile:
         first = rss_window(hostile, window, 2 * window, pid, total)

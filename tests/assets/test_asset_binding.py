@@ -18,7 +18,7 @@ from host.assets.passthrough import prefer_variant
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.storage import keys
-from host.storage.deployments import Deployment, write_deployment
+from host.storage.deployments import Deployment, NewVersion, write_version
 from host.storage.kv import SqliteStore
 
 PROJECT = "demo"
@@ -76,16 +76,21 @@ class Site:
 def deploy(store: SqliteStore, files: dict[str, bytes], options: AssetOptions) -> Deployment:
     """Deploy `files` the way `host.deploy` does."""
     built = build_assets(files, options)
-    return write_deployment(
-        store,
-        PROJECT,
+    new = NewVersion(
         worker=b"\0asm",
         worker_sha256="0" * 64,
         files=built.files,
         manifest=built.manifest.to_json(),
-        asset_options=options.to_mapping(),
         variants=built.variants,
+        asset_options=options.to_mapping(),
     )
+    return write_version(store, PROJECT, new, keep=10)[0]
+
+
+def stored_key(site: Site, path: str, encoding: str = "") -> str:
+    """Where the bytes of one representation of a file are stored: under its ETag."""
+    assert site.manifest is not None
+    return keys.file_key(PROJECT, site.manifest.files[path].representation(encoding).etag)
 
 
 def header(response: WitResponse, name: str) -> str | None:
@@ -138,25 +143,26 @@ def test_a_guest_that_reads_an_asset_gets_the_plain_file(site: Site, accept: str
     assert prefer_variant(changed, site.bodies) is changed
 
 
-def test_variants_are_stored_under_their_own_keys(site: Site, store: SqliteStore) -> None:
+def test_variants_are_stored_under_their_own_etags(site: Site, store: SqliteStore) -> None:
     for encoding in ("br", "gzip"):
-        data = store.get(keys.encoded_key(PROJECT, encoding, "/app.js"))
+        data = store.get(stored_key(site, "/app.js", encoding))
         assert data is not None and DECODE[encoding](data) == JS
-    assert store.get(keys.encoded_key(PROJECT, "br", "/data.bin")) is None
-    assert store.get(keys.asset_key(PROJECT, "/app.js")) == JS
+    assert site.manifest is not None and not site.manifest.files["/data.bin"].variants
+    assert store.get(stored_key(site, "/app.js")) == JS
 
 
 def test_rule_files_are_not_stored_as_assets(site: Site, store: SqliteStore) -> None:
-    assert store.get(keys.asset_key(PROJECT, "/_headers")) is None
-    assert store.get(keys.asset_key(PROJECT, "/_redirects")) is None
+    stored = {store.get(key) for key in store.keys(keys.files_prefix(PROJECT))}
+    assert SITE["/_headers"] not in stored and SITE["/_redirects"] not in stored
     assert site.fetch("/_headers").status == 404
     assert site.fetch("/_redirects").status == 404
 
 
 def test_key_layout() -> None:
-    assert keys.encoded_key("p", "br", "/a b.js") == "project/p/encoded/br/a b.js"
-    assert keys.encoded_prefix("p") == "project/p/encoded/"
-    assert not keys.encoded_key("p", "br", "/x").startswith(keys.assets_prefix("p"))
+    assert keys.file_key("p", '"0123abcd"') == "project/p/files/0123abcd"
+    assert keys.version_key("p", 12) == "project/p/versions/0000000012"
+    assert keys.manifest_key("p", 12) == "project/p/manifests/0000000012"
+    assert keys.worker_key("p", "ab") == "project/p/workers/ab"
 
 
 @pytest.mark.parametrize(
@@ -213,21 +219,21 @@ def test_304_for_every_representation_has_no_body(site: Site) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "headers", "key"),
+    ("path", "headers", "encoding"),
     [
-        ("/data.bin", {}, keys.asset_key(PROJECT, "/data.bin")),
-        ("/app.js", {"accept_encoding": "br"}, keys.encoded_key(PROJECT, "br", "/app.js")),
-        ("/app.js", {"accept_encoding": "gzip"}, keys.encoded_key(PROJECT, "gzip", "/app.js")),
-        ("/data.bin", {"range": "bytes=1-2"}, keys.asset_key(PROJECT, "/data.bin")),
+        ("/data.bin", {}, ""),
+        ("/app.js", {"accept_encoding": "br"}, "br"),
+        ("/app.js", {"accept_encoding": "gzip"}, "gzip"),
+        ("/data.bin", {"range": "bytes=1-2"}, ""),
     ],
 )
 def test_bytes_are_read_only_when_the_body_is_taken(
-    site: Site, store: SqliteStore, path: str, headers: dict[str, str], key: str
+    site: Site, store: SqliteStore, path: str, headers: dict[str, str], encoding: str
 ) -> None:
     response = site.fetch(path, **headers)
     assert isinstance(response.body, int)
     with store.atomic() as writes:
-        writes.delete(key)
+        writes.delete(stored_key(site, path, encoding))
     with pytest.raises(MissingAssetBytes):
         site.bodies.take(response.body)
 
@@ -256,14 +262,16 @@ def test_broken_urls_are_a_plain_miss(site: Site) -> None:
         assert response.status == 404
 
 
-def test_redeploy_replaces_variants(store: SqliteStore) -> None:
-    Site(store, {"/app.js": JS})
-    assert store.get(keys.encoded_key(PROJECT, "br", "/app.js")) is not None
+def test_a_redeploy_serves_the_new_bytes_and_keeps_the_old_version_for_rollback(
+    store: SqliteStore,
+) -> None:
+    first = Site(store, {"/app.js": JS})
     new = b"x"
     second = Site(store, {"/app.js": new})
-    assert store.keys(keys.encoded_prefix(PROJECT)) == []
     response = second.fetch("/app.js", accept_encoding="br")
     assert (header(response, "content-encoding"), second.body(response)) == (None, new)
+    kept = first.fetch("/app.js", accept_encoding="br")  # the first version's own manifest
+    assert brotli.decompress(first.body(kept)) == JS
 
 
 def test_repeated_headers_are_joined(site: Site) -> None:

@@ -142,7 +142,8 @@ def test_an_upload_larger_than_max_upload_mb_is_refused_before_it_is_sent(
     [
         ("/v1/projects/hello/deployments", "", 401, "missing or wrong bearer token"),
         ("/v1/projects/hello/deployments", "Bearer wrong", 401, "missing or wrong bearer token"),
-        ("/v1/projects/Not_Valid/deployments", AUTH, 404, "invalid project id"),
+        ("/v1/projects/Not_Valid/deployments", AUTH, 400, "invalid project id"),
+        ("/v1/projects/hello/rollback", AUTH, 413, "a control-plane JSON body"),
         ("/v1/projects", AUTH, 405, ""),
     ],
 )

@@ -109,14 +109,15 @@ def test_api_refuses_bad_uploads(host: Host) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     path = "/v1/projects/bad-upload/deployments"
     reply = host.request(None, path, "POST", headers=auth, body=b"not a tar")
-    assert reply.status == 400
-    assert "not a readable tar archive" in reply.text
+    assert reply.status == 422
+    assert "not a readable tar archive" in json.loads(reply.body)["error"]["message"]
     bad = pack(Bundle(b"\0asm\x0d\x00\x01\x00junk"))
     reply = host.request(None, path, "POST", headers=auth, body=bad)
-    assert reply.status == 400
-    assert "does not compile" in reply.text
+    assert reply.status == 422
+    assert json.loads(reply.body)["error"]["code"] == "invalid_worker"
+    assert "does not compile" in json.loads(reply.body)["error"]["message"]
     reply = host.request(None, path + "?html_handling=sideways", "POST", headers=auth, body=bad)
-    assert reply.status == 400
+    assert reply.status == 422
 
 
 def test_cli_deploys_through_the_api(host: Host, hello_py: Path, tmp_path: Path) -> None:
@@ -133,4 +134,32 @@ def test_cli_deploys_through_the_api(host: Host, hello_py: Path, tmp_path: Path)
         check=False,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "deploy refused (401)" in result.stderr
+    assert result.stderr.strip().endswith("Error: missing or wrong bearer token")
+
+
+def test_versions_and_rollback_over_the_api_change_what_is_served(
+    host: Host, hello_py: Path, tmp_path: Path
+) -> None:
+    url = ("--url", f"http://127.0.0.1:{host.port}", "--token", TOKEN)
+    for n, text in enumerate(("first", "second"), start=1):
+        public = site(tmp_path / f"v{n}", z__txt=text)
+        run_cli(
+            "deploy", "--project", "rolls", "--worker", str(hello_py), "--assets", str(public),
+            *url, cache_dir=host.cache_dir,
+        )  # fmt: skip
+    assert host.get("rolls", "/z.txt").text == "second"
+    listed = run_cli("versions", "rolls", "--json", *url, cache_dir=host.cache_dir)
+    assert [(v["version"], v["active"]) for v in json.loads(listed.stdout)] == [
+        (1, False),
+        (2, True),
+    ]
+    rolled = run_cli("rollback", "rolls", "1", *url, cache_dir=host.cache_dir)
+    assert rolled.stdout.startswith("rolls now serves version 1 ")
+    assert host.get("rolls", "/z.txt").text == "first"  # the next request sees it
+    missing = run_cli("rollback", "rolls", "7", *url, cache_dir=host.cache_dir, check=False)
+    assert (missing.returncode, missing.stderr.strip()) == (
+        3,
+        "Error: rolls has no version 7 (kept: 1, 2)",
+    )
+    run_cli("delete", "rolls", "--yes", *url, cache_dir=host.cache_dir)
+    assert host.get("rolls", "/z.txt").status == 404

@@ -36,6 +36,8 @@ ESCAPES = [
     "/..%2Fbeta%2Fsecret-beta.txt",
     "/assets/../../beta/assets/secret-beta.txt",
     "/project/beta/assets/secret-beta.txt",
+    "/project/beta/manifests/0000000001",
+    "/../../beta/files/",
     "/%2e%2e%2f%2e%2e%2fproject%2fbeta%2fassets%2fsecret-beta.txt",
     "//beta/secret-beta.txt",
     "/..\\beta\\secret-beta.txt",

@@ -8,6 +8,8 @@ from pathlib import Path
 import brotli
 import pytest
 
+from host.assets.manifest import etag_for
+from host.storage import keys
 from tests.conftest import Host
 
 PAGE = "<!doctype html><p>compress me</p>\n" * 200
@@ -88,7 +90,8 @@ def test_malformed_host_headers_do_not_reach_a_guest(
 
 def test_head_never_reads_the_stored_bytes(host: Host, project: str) -> None:
     with sqlite3.connect(host.db) as db:
-        db.execute("DELETE FROM kv WHERE key = ?", (f"project/{project}/assets/head-only.txt",))
+        stored = keys.file_key(project, etag_for(b"these bytes are deleted by a test"))
+        assert db.execute("DELETE FROM kv WHERE key = ?", (stored,)).rowcount == 1
     head = host.request(project, "/asset?url=/head-only.txt", "HEAD")
     assert head.status == 200
     assert head.header("content-length") == str(len("these bytes are deleted by a test"))

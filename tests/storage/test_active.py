@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from host.storage.active import ActiveDeployments
-from host.storage.deployments import Deployment, write_deployment
+from host.storage.deployments import Deployment, NewVersion, write_version
 from host.storage.kv import SqliteStore
 
 
@@ -17,7 +17,7 @@ def store(tmp_path: Path) -> SqliteStore:
 
 def deploy(store: SqliteStore, project: str = "p") -> Deployment:
     """A deployment with no files."""
-    return write_deployment(store, project, b"w", "sha", {}, None, {})
+    return write_version(store, project, NewVersion(b"w", "sha"), keep=10)[0]
 
 
 def version(active: ActiveDeployments, project: str = "p") -> int | None:

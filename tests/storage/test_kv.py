@@ -87,11 +87,11 @@ def test_threads_share_a_store(store: SqliteStore) -> None:
 
 
 def test_deployments_are_listed_by_project(store: SqliteStore) -> None:
-    from host.storage.deployments import list_deployments, write_deployment
+    from host.storage.deployments import NewVersion, list_deployments, write_version
 
     for project in ("b", "a", "b"):
         files = {"/deployment": b"an asset named like a row", "/x/deployment": b""}
-        write_deployment(store, project, b"w", "sha", files, b"{}", {})
+        write_version(store, project, NewVersion(b"w", "sha", files, b"{}"), keep=10)
     listed = list_deployments(store)
     assert [(d.project_id, d.version) for d in listed] == [("a", 1), ("b", 2)]
 

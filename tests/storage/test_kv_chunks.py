@@ -1,4 +1,5 @@
-"""Values read in chunks through a read-only blob handle: ranges, boundaries, snapshots."""
+"""Values read in chunks through read-only blob handles: ranges, boundaries, snapshots, and no
+transaction held between chunks."""
 
 import random
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.storage.kv import CHUNK_SIZE, SqliteStore
+from host.storage.kv import CHUNK_SIZE, SqliteStore, ValueGone
 
 DATA = random.Random(7).randbytes(3 * CHUNK_SIZE + 100)
 
@@ -134,3 +135,30 @@ def test_a_generator_closed_midway_reads_no_more(store: SqliteStore) -> None:
     assert next(chunks) == DATA[:10]
     chunks.close()
     assert list(chunks) == []
+
+
+def test_no_transaction_stays_open_between_chunks(tmp_path: Path) -> None:
+    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+    with writer.atomic() as writes:
+        writes.put("file", DATA)
+    chunks = reader.chunks("file", chunk_size=1000)
+    assert chunks is not None
+    assert next(chunks) == DATA[:1000]
+    assert not reader._conn.in_transaction  # a checkpoint may pass this reader
+    with writer.atomic() as writes:
+        writes.put("other", b"x")
+    assert next(chunks) == DATA[1000:2000]
+
+
+def test_a_value_deleted_while_read_is_an_error_not_other_bytes(tmp_path: Path) -> None:
+    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+    with writer.atomic() as writes:
+        writes.put("file", DATA)
+    chunks = reader.chunks("file", chunk_size=1000)
+    assert chunks is not None
+    next(chunks)
+    with writer.atomic() as writes:
+        writes.delete("file")
+        writes.put("later", DATA[::-1])  # may take the deleted row's place
+    with pytest.raises(ValueGone, match="deleted"):
+        next(chunks)

@@ -115,7 +115,7 @@ class Untouchable(io.RawIOBase):
     [
         ("/v1/projects/fine/deployments", {}, 401),
         ("/v1/projects/fine/deployments", {"Authorization": "Bearer wrong"}, 401),
-        ("/v1/projects/Not_Valid/deployments", {"Authorization": f"Bearer {TOKEN}"}, 404),
+        ("/v1/projects/Not_Valid/deployments", {"Authorization": f"Bearer {TOKEN}"}, 400),
         (
             "/v1/projects/fine/deployments",
             {"Authorization": f"Bearer {TOKEN}", "Content-Length": str(600 * 1024 * 1024)},

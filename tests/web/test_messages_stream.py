@@ -1,8 +1,9 @@
-"""Large stored bodies go out streamed from the request's own snapshot; HEAD and 304 read nothing.
+"""Large stored bodies go out streamed, each chunk read on its own with no transaction held in
+between, from the version the request saw; HEAD and 304 read nothing.
 
 The app below answers the way the guest dispatch does for a guest that returns
-`env.ASSETS.fetch(request)` untouched: one storage snapshot around the request, handed to
-`write_response`, over a real SQLite file.
+`env.ASSETS.fetch(request)` untouched: what the request holds (here a marker, in the host its
+project's slot) is handed to `write_response`, over a real SQLite file.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ class PassThrough:
         self.hand_over = hand_over
         self.guest_reads = guest_reads
         self.manifests = ManifestCache(store)
+        self.released = 0  # how many requests let go of what they held
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
-        """Answer inside one snapshot, handed to `write_response` (or kept, if told so)."""
-        with ExitStack() as snapshot:
-            snapshot.enter_context(self.store.snapshot())
+        """Answer, handing what the request holds to `write_response` (or keeping it)."""
+        with ExitStack() as held:
+            held.callback(self._release)
             deployment = active_deployment(self.store, PROJECT)
             assert deployment is not None
             assets = self.manifests.get(deployment)
@@ -62,8 +64,11 @@ class PassThrough:
             answer = binding.fetch(to_wit_request(req, HOST, bodies, MIB))
             if self.guest_reads and isinstance(answer.body, int):
                 bodies.read(answer.body, 0, 10)
-            held = snapshot if self.hand_over else None
-            write_response(req, resp, answer, bodies, HOST, snapshot=held)
+            write_response(req, resp, answer, bodies, HOST, held if self.hand_over else None)
+
+    def _release(self) -> None:
+        """What a request held is let go."""
+        self.released += 1
 
 
 def deploy(store: SqliteStore, big: bytes = BIG) -> None:
@@ -75,8 +80,13 @@ def deploy(store: SqliteStore, big: bytes = BIG) -> None:
 
 def make_app(store: SqliteStore, **sink: bool) -> falcon.App[Any, Any]:
     """A Falcon app whose every path goes to `PassThrough`, errors mapped as the host maps them."""
+    return app_with(PassThrough(store, **sink))
+
+
+def app_with(sink: PassThrough) -> falcon.App[Any, Any]:
+    """A Falcon app whose every path goes to `sink`, errors mapped as the host maps them."""
     app = falcon.App(media_type=falcon.MEDIA_TEXT)
-    app.add_sink(PassThrough(store, **sink), prefix="/")
+    app.add_sink(sink, prefix="/")
     errors.install(app)
     return app
 
@@ -149,7 +159,7 @@ def test_a_large_range_is_streamed_as_its_slice(store: SqliteStore) -> None:
     assert call.read() == BIG[100 : last + 1]
 
 
-def test_without_the_snapshot_the_body_goes_whole(store: SqliteStore) -> None:
+def test_with_nothing_to_hand_over_the_body_goes_whole(store: SqliteStore) -> None:
     call = Call(make_app(store, hand_over=False), "/big.bin")
     assert isinstance(call.body, list)
     assert call.read() == BIG
@@ -161,7 +171,7 @@ def test_a_body_the_guest_read_from_is_still_streamed(store: SqliteStore) -> Non
     assert call.read() == BIG
 
 
-def test_the_stream_reads_the_state_the_request_saw(store: SqliteStore, tmp_path: Path) -> None:
+def test_the_stream_reads_the_version_the_request_saw(store: SqliteStore, tmp_path: Path) -> None:
     app = make_app(store)
     call = Call(app, "/big.bin")
     assert isinstance(call.body, BodyStream)
@@ -169,23 +179,34 @@ def test_the_stream_reads_the_state_the_request_saw(store: SqliteStore, tmp_path
     deploy(SqliteStore(tmp_path / "kv.db"), newer)  # another process redeploys meanwhile
     assert call.headers["etag"] == etag_for(BIG)
     assert call.read() == BIG
-    after = Call(app, "/big.bin")  # the snapshot was released when the stream closed
+    after = Call(app, "/big.bin")
     assert (after.headers["etag"], after.read()) == (etag_for(newer), newer)
 
 
-def test_closing_a_stream_early_releases_the_snapshot(store: SqliteStore, tmp_path: Path) -> None:
-    app = make_app(store)
-    call = Call(app, "/big.bin")
+def test_no_transaction_is_open_while_a_stream_is_being_sent(store: SqliteStore) -> None:
+    call = Call(make_app(store), "/big.bin")
+    assert isinstance(call.body, BodyStream)
+    first = next(iter(call.body))
+    assert first == BIG[: len(first)]
+    assert not store._conn.in_transaction  # this thread's connection: a checkpoint may pass
+    assert first + call.read() == BIG
+
+
+def test_a_stream_releases_what_its_request_held_when_closed(store: SqliteStore) -> None:
+    sink = PassThrough(store)
+    call = Call(app_with(sink), "/big.bin")
     assert isinstance(call.body, BodyStream)
     assert next(iter(call.body))
+    assert sink.released == 0  # still sending: the request's slot is still held
     call.body.close()  # the client went away
-    deploy(SqliteStore(tmp_path / "kv.db"), SMALL)
-    assert Call(app, "/big.bin").read() == SMALL
+    assert sink.released == 1
+    Call(app_with(sink), "/small.txt").read()
+    assert sink.released == 2
 
 
 def test_head_and_304_read_no_bytes(store: SqliteStore) -> None:
     with store.atomic() as writes:
-        writes.delete(keys.asset_key(PROJECT, "/big.bin"))
+        writes.delete(keys.file_key(PROJECT, etag_for(BIG)))
     app = make_app(store)
     head = Call(app, "/big.bin", "HEAD")
     assert (head.status, head.read()) == (200, b"")
@@ -221,7 +242,7 @@ def get(port: int, path: str) -> tuple[str | None, bytes]:
         conn.close()
 
 
-def test_streams_over_real_http_end_their_snapshot(served: int, tmp_path: Path) -> None:
+def test_streams_over_real_http_serve_each_version_whole(served: int, tmp_path: Path) -> None:
     assert get(served, "/big.bin") == (etag_for(BIG), BIG)
     newer = bytes(reversed(BIG))
     deploy(SqliteStore(tmp_path / "kv.db"), newer)

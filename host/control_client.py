@@ -1,0 +1,199 @@
+"""What the CLI manages projects through: a local database, or a running host's API.
+
+Both answer with the same JSON-ready views (`host.projects`), so every command behaves alike
+with `--db` and with `--url`; failures are `ControlError`s carrying the API's error code.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from host.config import Settings
+from host.errors import WasmhostError
+from host.web.errors import api_message, error_code
+
+TIMEOUT_SECONDS = 600  # a deploy may compile for a while
+
+
+class ControlError(WasmhostError):
+    """A control-plane call failed; `code` is the API's error code (`project_not_found`, …)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Control(Protocol):
+    """The project operations the CLI offers."""
+
+    def close(self) -> None:
+        """Release what the control holds."""
+        ...
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project's active version."""
+        ...
+
+    def project(self, project_id: str) -> dict[str, Any]:
+        """One project: active version, files, versions kept, created."""
+        ...
+
+    def versions(self, project_id: str) -> list[dict[str, Any]]:
+        """The kept versions, oldest first, each marked active or not."""
+        ...
+
+    def rollback(self, project_id: str, version: int) -> dict[str, Any]:
+        """Switch to a kept version; the version now active."""
+        ...
+
+    def delete(self, project_id: str) -> None:
+        """Delete the project and everything it stored."""
+        ...
+
+
+class LocalControl:
+    """The operations straight on a database file."""
+
+    def __init__(self, settings: Settings) -> None:
+        from host.services import Services
+
+        self._services = Services.create(settings)
+
+    def close(self) -> None:
+        """Stop the engine's ticker."""
+        self._services.close()
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project's active version."""
+        from host.projects import list_projects
+
+        with _as_control_errors():
+            return list_projects(self._services)
+
+    def project(self, project_id: str) -> dict[str, Any]:
+        """One project."""
+        from host.projects import show_project
+
+        with _as_control_errors():
+            return show_project(self._services, project_id)
+
+    def versions(self, project_id: str) -> list[dict[str, Any]]:
+        """The kept versions."""
+        from host.projects import list_project_versions
+
+        with _as_control_errors():
+            return list_project_versions(self._services, project_id)
+
+    def rollback(self, project_id: str, version: int) -> dict[str, Any]:
+        """Switch to a kept version."""
+        from host.deploy import rollback
+        from host.projects import describe
+
+        with _as_control_errors():
+            return describe(rollback(self._services, project_id, version))
+
+    def delete(self, project_id: str) -> None:
+        """Delete the project."""
+        from host.deploy import delete
+
+        with _as_control_errors():
+            delete(self._services, project_id)
+
+
+class RemoteControl:
+    """The operations through a running host's API (`--url`, `--token`)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = checked_url(url)
+        self._token = token
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project's active version."""
+        return list(self.call("GET", "/v1/projects")["projects"])
+
+    def project(self, project_id: str) -> dict[str, Any]:
+        """One project."""
+        return dict(self.call("GET", f"/v1/projects/{project_id}"))
+
+    def versions(self, project_id: str) -> list[dict[str, Any]]:
+        """The kept versions."""
+        return list(self.call("GET", f"/v1/projects/{project_id}/versions")["versions"])
+
+    def rollback(self, project_id: str, version: int) -> dict[str, Any]:
+        """Switch to a kept version."""
+        body = json.dumps({"version": version}).encode()
+        return dict(self.call("POST", f"/v1/projects/{project_id}/rollback", body))
+
+    def delete(self, project_id: str) -> None:
+        """Delete the project."""
+        self.call("DELETE", f"/v1/projects/{project_id}")
+
+    def call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
+    ) -> Any:
+        """Send one request with the token; its JSON answer (None when empty)."""
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        request = urllib.request.Request(self.url + path, body, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise _api_error(error) from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise ControlError("unreachable", f"cannot reach {self.url}: {reason}") from None
+        return json.loads(raw) if raw else None
+
+
+def checked_url(url: str) -> str:
+    """`url` without a trailing slash; a ControlError if it lacks `http://` or `https://`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ControlError(
+            "bad_url", f"--url needs a scheme and a host, such as http://{url.split('://')[-1]}"
+        )
+    return url.rstrip("/")
+
+
+def _api_error(error: urllib.error.HTTPError) -> ControlError:
+    """The API's JSON error as a ControlError (or what the answer said, if not JSON)."""
+    text = error.read().decode("utf-8", "replace").strip()
+    try:
+        found = json.loads(text)["error"]
+        return ControlError(str(found["code"]), str(found["message"]))
+    except (ValueError, KeyError, TypeError):
+        return ControlError(f"http_{error.code}", f"{error.code}: {text or error.reason}")
+
+
+@contextmanager
+def _as_control_errors() -> Iterator[None]:
+    """Domain errors raised locally, named by the code the API would give them."""
+    try:
+        yield
+    except ControlError:
+        raise
+    except WasmhostError as error:
+        raise ControlError(error_code(type(error)), api_message(error)) from None
+
+
+def local_or_remote(db: Path | None, url: str | None, token: str | None) -> Control:
+    """The control for `--db` (default) or `--url` with `--token`."""
+    if url is None:
+        return LocalControl(Settings.from_env(db=db))
+    if db is not None:
+        raise ControlError("usage", "give either --db or --url, not both")
+    if not token:
+        raise ControlError("usage", "--url needs --token (or WASMHOST_TOKEN)")
+    return RemoteControl(url, token)

@@ -1,0 +1,167 @@
+"""The control plane's JSON API in-process (falcon.testing, a real SQLite file, WAT guests):
+deploy, list, show, versions, rollback, delete, errors; every answer checked against the
+OpenAPI document, and the document against the routes, so it stays true."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import falcon.testing
+import pytest
+from falcon.inspect import inspect_routes
+from jsonschema import Draft202012Validator
+from wasmtime import wat2wasm
+
+from host.assets.manifest import etag_for
+from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
+from host.bundle import Bundle
+from host.config import Settings
+from host.project_limits import NAMES as LIMIT_NAMES
+from host.upload import pack
+from host.web.api import OPTION_PARAMS
+from host.web.app import WasmHost, create_app
+from host.web.control import OPENAPI_PATH
+from tests.runtime import wat_guests
+
+TOKEN = "api-token"
+DOC: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[WasmHost]:
+    """The host app with a token, keeping three versions per project."""
+    settings = Settings(
+        db=tmp_path / "h.db", cache_dir=tmp_path / "c", token=TOKEN, keep_versions=3
+    )
+    host = create_app(settings)
+    yield host
+    host.close()
+
+
+def bundle(body: str = wat_guests.HELLO, **files: bytes) -> bytes:
+    """A packed bundle: a WAT worker and `files` (`a_txt` names `/a.txt`)."""
+    assets = {"/" + name.replace("_", "."): data for name, data in files.items()}
+    return pack(Bundle(bytes(wat2wasm(wat_guests.guest(body))), assets))
+
+
+def call(
+    app: WasmHost, method: str, path: str, body: bytes | None = None, **params: str
+) -> falcon.testing.Result:
+    """One API request with the token."""
+    client = falcon.testing.TestClient(app)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Host": "127.0.0.1"}
+    return client.simulate_request(method, path, headers=headers, body=body, params=params)
+
+
+def documented(result: falcon.testing.Result, method: str, route: str) -> Any:
+    """The answer's JSON, checked against what the document says of this status."""
+    responses = DOC["paths"][route][method.lower()]["responses"]
+    assert str(result.status_code) in responses, (route, method, result.status_code)
+    response = responses[str(result.status_code)]
+    if "$ref" in response:
+        response = DOC["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    if "content" not in response:
+        assert result.content == b""
+        return None
+    schema = response["content"]["application/json"]["schema"]
+    Draft202012Validator({**DOC, **schema}).validate(result.json)
+    return result.json
+
+
+def test_the_document_names_every_route_and_method_and_no_other(app: WasmHost) -> None:
+    served = set()
+    for route in inspect_routes(app.control):
+        for responder in route.methods:
+            if not responder.internal:
+                served.add((route.path, responder.method.lower()))
+    described = {(path, m) for path, item in DOC["paths"].items() for m in item if m in METHODS}
+    assert served == described
+
+
+def test_the_document_lists_every_deploy_parameter_and_mode() -> None:
+    post = DOC["paths"]["/v1/projects/{project_id}/deployments"]["post"]
+    params = {p["name"]: p["schema"] for p in post["parameters"]}
+    assert set(params) == {*OPTION_PARAMS, *LIMIT_NAMES, "strict_isolation"}
+    assert tuple(params["html_handling"]["enum"]) == HTML_HANDLING_MODES
+    assert tuple(params["not_found_handling"]["enum"]) == NOT_FOUND_HANDLING_MODES
+
+
+def test_the_document_is_public_and_its_schemas_are_valid(app: WasmHost) -> None:
+    client = falcon.testing.TestClient(app)
+    assert client.simulate_get("/v1/openapi.json", headers={"Host": "127.0.0.1"}).json == DOC
+    for schema in DOC["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_deploy_list_show_versions_rollback_delete(app: WasmHost) -> None:
+    route = "/v1/projects/{project_id}"
+    for text in (b"one", b"two"):
+        deployed = call(app, "POST", "/v1/projects/site/deployments", bundle(a_txt=text))
+        assert deployed.status_code == 201, deployed.text
+        documented(deployed, "POST", route + "/deployments")
+    listed = documented(call(app, "GET", "/v1/projects"), "GET", "/v1/projects")
+    assert [(p["project_id"], p["version"]) for p in listed["projects"]] == [("site", 2)]
+    shown = documented(call(app, "GET", "/v1/projects/site"), "GET", route)
+    assert (shown["active"]["version"], shown["versions"]) == (2, 2)
+    [file] = shown["files"]
+    assert (file["path"], file["size"]) == ("/a.txt", 3)
+    assert file["content_type"] == "text/plain; charset=utf-8"
+    assert re.fullmatch(r'"[0-9a-f]{32}"', file["etag"])
+    versions = documented(
+        call(app, "GET", "/v1/projects/site/versions"), "GET", route + "/versions"
+    )
+    assert [(v["version"], v["active"]) for v in versions["versions"]] == [(1, False), (2, True)]
+    rolled = call(app, "POST", "/v1/projects/site/rollback", json.dumps({"version": 1}).encode())
+    assert documented(rolled, "POST", route + "/rollback")["version"] == 1
+    after = documented(call(app, "GET", "/v1/projects/site"), "GET", route)
+    assert (after["active"]["version"], after["files"][0]["etag"]) == (1, etag_for(b"one"))
+    deleted = call(app, "DELETE", "/v1/projects/site")
+    assert deleted.status_code == 204
+    documented(deleted, "DELETE", route)
+    assert documented(call(app, "GET", "/v1/projects"), "GET", "/v1/projects") == {"projects": []}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("GET", "/v1/projects/Bad_Id", None, 400, "invalid_project_id"),
+        ("GET", "/v1/projects/nobody", None, 404, "project_not_found"),
+        ("GET", "/v1/projects/nobody/versions", None, 404, "project_not_found"),
+        ("DELETE", "/v1/projects/nobody", None, 404, "project_not_found"),
+        ("POST", "/v1/projects/Bad_Id/deployments", b"x", 400, "invalid_project_id"),
+        ("POST", "/v1/projects/p/deployments", b"not a tar", 422, "deploy_error"),
+        ("POST", "/v1/projects/p/rollback", b"{", 400, "bad_request"),
+        ("POST", "/v1/projects/p/rollback", b'{"version": "1"}', 400, "bad_request"),
+        ("POST", "/v1/projects/nobody/rollback", b'{"version": 1}', 404, "project_not_found"),
+    ],
+)
+def test_errors_are_json_with_the_right_status(
+    app: WasmHost, method: str, path: str, body: bytes | None, status: int, code: str
+) -> None:
+    result = call(app, method, path, body)
+    assert (result.status_code, result.json["error"]["code"]) == (status, code), result.text
+    route = re.sub(r"/v1/projects/[^/]+", "/v1/projects/{project_id}", path)
+    documented(result, method, route)
+
+
+def test_rollback_to_a_version_not_kept_is_404_naming_those_kept(app: WasmHost) -> None:
+    for _ in range(4):
+        call(app, "POST", "/v1/projects/p/deployments", bundle())
+    result = call(app, "POST", "/v1/projects/p/rollback", b'{"version": 1}')
+    assert result.status_code == 404
+    assert result.json["error"] == {
+        "code": "version_not_found",
+        "message": "p has no version 1 (kept: 2, 3, 4)",
+    }
+
+
+def test_an_unknown_route_is_a_json_404(app: WasmHost) -> None:
+    result = call(app, "GET", "/v1/nothing-here")
+    assert result.status_code == 404
+    assert result.json["error"]["code"] == "not_found"
+    assert call(app, "PUT", "/v1/projects").json["error"]["code"] == "method_not_allowed"
