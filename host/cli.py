@@ -154,9 +154,10 @@ def _prepare_database(settings: Settings) -> None:
     "--not-found-handling", type=click.Choice(NOT_FOUND_HANDLING_MODES), help="Asset miss mode."
 )
 @click.option(
-    "--strict-isolation",
-    is_flag=True,
-    help="A fresh instance for every request (nothing carries over between requests; slower).",
+    "--strict-isolation/--no-strict-isolation",
+    default=None,
+    help="A fresh instance for every request (nothing carries over between requests; slower)."
+    " Options not given keep the active version's values.",
 )
 @click.option(
     "--cpu-deadline-ms",
@@ -182,7 +183,7 @@ def deploy(
     token: str | None,
     html_handling: str | None,
     not_found_handling: str | None,
-    strict_isolation: bool,
+    strict_isolation: bool | None,
     cpu_deadline_ms: int | None,
     wall_clock_ms: int | None,
     memory_limit_mb: int | None,
@@ -206,8 +207,8 @@ def deploy(
         if url is not None:
             if db is not None:
                 raise click.UsageError("give either --db or --url, not both")
-            if strict_isolation:
-                options["strict_isolation"] = "true"
+            if strict_isolation is not None:
+                options["strict_isolation"] = str(strict_isolation).lower()
             options.update({name: str(value) for name, value in limits.items()})
             _deploy_remote(url, token, project, worker, assets, options)
         else:
@@ -222,7 +223,7 @@ def _deploy_local(
     worker: Path,
     assets: Path | None,
     options: dict[str, str],
-    strict_isolation: bool,
+    strict_isolation: bool | None,
     limits: dict[str, int],
 ) -> None:
     """Validate and write the deployment straight into the database."""

@@ -15,6 +15,7 @@ from host.storage.deployments import (
     Deployment,
     NewVersion,
     activate_version,
+    active_deployment,
     delete_project,
     write_version,
 )
@@ -37,7 +38,7 @@ def deploy(
     project_id: str,
     bundle: Bundle,
     options: Mapping[str, str],
-    strict_isolation: bool = False,
+    strict_isolation: bool | None = None,
     limits: Mapping[str, object] | None = None,
 ) -> Deployment:
     """Validate everything, then store a new version and switch to it in one transaction.
@@ -45,11 +46,16 @@ def deploy(
     Nothing is written unless the worker compiles, implements the world and starts within
     the sandbox limits (the project's own `limits`, if it asks for tighter ones), the files
     pass the limits and the options are valid. With `strict_isolation` every request gets a
-    fresh instance instead of a warm one.
+    fresh instance instead of a warm one. Asset options, `strict_isolation` and limits not
+    given keep the active version's values.
     """
     check_project_id(project_id)
-    asset_options = AssetOptions.from_mapping(options)
-    own_limits = project_limits(limits or {}, services.settings)
+    previous = active_deployment(services.store, project_id)
+    kept = previous or Deployment(project_id, "", 0, "", "")
+    asset_options = AssetOptions.from_mapping({**kept.asset_options, **options})
+    own_limits = {**kept.limits, **project_limits(limits or {}, services.settings)}
+    if strict_isolation is None:
+        strict_isolation = kept.strict_isolation
     worker = services.loader.compile(bundle.worker)
     services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
     assets = build_assets(bundle.files, asset_options) if bundle.has_assets else None

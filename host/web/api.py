@@ -91,7 +91,7 @@ class Deployments:
         with spooled_upload(req.bounded_stream, req.content_length, limit) as upload:
             bundle = unpack(upload, bundle_limits(settings))
         options = {name: str(req.params[name]) for name in OPTION_PARAMS if name in req.params}
-        strict = req.get_param_as_bool("strict_isolation", default=False) or False
+        strict = req.get_param_as_bool("strict_isolation")  # absent: keep the active one's
         limits = {name: req.params[name] for name in LIMIT_NAMES if name in req.params}
         deployment = deploy(self._services, project_id, bundle, options, strict, limits)
         resp.status = falcon.HTTP_201
