@@ -7,7 +7,9 @@ per-file, per-deployment and total limits, all checked before a file's bytes are
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,44 @@ from host.errors import DeployError
 
 WORKER_MEMBER = "worker.wasm"
 ASSETS_DIR = "assets"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class Reuse:
+    """Parts of a bundle not sent because the project already stores them, by SHA-256."""
+
+    worker_sha256: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # pathname → sha256 hex
+
+    def to_json(self) -> bytes:
+        """The form sent beside the uploaded files."""
+        document = {"worker": self.worker_sha256, "files": self.files}
+        return json.dumps(document, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Reuse:
+        """Parse and check what a client sent; DeployError if malformed."""
+        try:
+            document = json.loads(raw)
+            worker, files = document["worker"], document["files"]
+        except (ValueError, KeyError, TypeError):
+            raise DeployError("reuse.json is not {\"worker\": …, \"files\": {…}}") from None
+        if worker is not None and not _is_sha256(worker):
+            raise DeployError("reuse.json: worker is not a SHA-256 in hex")
+        if not isinstance(files, dict):
+            raise DeployError("reuse.json: files is not an object")
+        checked = {}
+        for relative, sha256 in files.items():
+            if not _is_sha256(sha256):
+                raise DeployError(f"reuse.json: {relative!r} has no SHA-256 in hex")
+            checked[pathname_for(str(relative).removeprefix("/"))] = sha256
+        return cls(worker, checked)
+
+
+def _is_sha256(value: object) -> bool:
+    """Whether `value` is 64 lower-case hex digits."""
+    return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -36,6 +76,7 @@ class Bundle:
     files: dict[str, bytes] = field(default_factory=dict)
     has_assets: bool = False
     total_bytes: int = 0
+    reuse: Reuse | None = None  # parts to take from storage (an upload that skipped them)
 
     def add_file(
         self, relative: str, size: int, read: Callable[[], bytes], limits: BundleLimits

@@ -6,7 +6,7 @@ import logging
 import os
 import sqlite3
 import sys
-import urllib.parse
+import time
 from pathlib import Path
 
 import click
@@ -18,7 +18,6 @@ from host.cli_projects import COMMANDS, failed
 from host.config import MIB, Settings
 from host.control_client import ControlError, RemoteControl
 from host.errors import WasmhostError
-from host.upload import pack
 
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
@@ -261,16 +260,18 @@ def _deploy_remote(
 
     bundle = read_folder(worker, assets, bundle_limits(Settings.from_env()))
     _say_reading(bundle)
-    query = urllib.parse.urlencode(options)
-    path = f"/v1/projects/{project}/deployments" + (f"?{query}" if query else "")
+    started = time.monotonic()
     try:
         remote = RemoteControl(url, token)
-        result = remote.call("POST", path, pack(bundle), "application/gzip")
+        result, sent = remote.deploy(project, bundle, options)
     except ControlError as error:
         raise failed(error) from None
+    seconds = time.monotonic() - started
+    with_worker = "the worker and " if sent.worker else ""
     click.echo(
-        f"deployed {project} version {result['version']} to {remote.url}"
-        f" ({result['files']} files, worker {result['worker_sha256'][:12]})"
+        f"deployed {project} version {result['version']} to {remote.url} in {seconds:.1f} s"
+        f" (sent {with_worker}{sent.files} of {sent.total_files} files, {sent.bytes / 1e6:.1f} MB;"
+        f" worker {result['worker_sha256'][:12]})"
     )
 
 

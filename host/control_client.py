@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from host.bundle import Bundle, Reuse
 from host.config import Settings
 from host.errors import WasmhostError
+from host.runtime.loader import sha256_hex
+from host.upload import pack
 from host.web.errors import api_message, error_code
 
 TIMEOUT_SECONDS = 600  # a deploy may compile for a while
@@ -138,6 +143,37 @@ class RemoteControl:
         """Delete the project."""
         self.call("DELETE", f"/v1/projects/{project_id}")
 
+    def deploy(
+        self, project_id: str, bundle: Bundle, options: Mapping[str, str]
+    ) -> tuple[dict[str, Any], Sent]:
+        """Upload only what the project lacks (asked first), then deploy; what was sent."""
+        query = urllib.parse.urlencode(options)
+        path = f"/v1/projects/{project_id}/deployments" + (f"?{query}" if query else "")
+        reuse = self._reusable(project_id, bundle)
+        try:
+            result = self.call("POST", path, pack(bundle, reuse), "application/gzip")
+        except ControlError as error:
+            if error.code != "reused_part_gone":
+                raise
+            reuse = None  # pruned between asking and deploying: send everything
+            result = self.call("POST", path, pack(bundle), "application/gzip")
+        return dict(result), Sent.of(bundle, reuse)
+
+    def _reusable(self, project_id: str, bundle: Bundle) -> Reuse | None:
+        """The parts of `bundle` the project stores already (None: the host cannot tell)."""
+        hashes = {path: sha256_hex(data) for path, data in bundle.files.items()}
+        worker = sha256_hex(bundle.worker)
+        body = json.dumps({"worker": worker, "files": sorted(set(hashes.values()))}).encode()
+        try:
+            lacking = self.call("POST", f"/v1/projects/{project_id}/missing", body)
+        except ControlError as error:
+            if error.code == "not_found":  # a host from before uploads could skip parts
+                return None
+            raise
+        missing = set(lacking["files"])
+        stored = {path: sha for path, sha in hashes.items() if sha not in missing}
+        return Reuse(None if lacking["worker"] else worker, stored)
+
     def call(
         self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
     ) -> Any:
@@ -155,6 +191,25 @@ class RemoteControl:
             reason = getattr(error, "reason", error)
             raise ControlError("unreachable", f"cannot reach {self.url}: {reason}") from None
         return json.loads(raw) if raw else None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What an upload carried: files and bytes sent, of how many files in all."""
+
+    files: int
+    bytes: int
+    total_files: int
+    worker: bool
+
+    @classmethod
+    def of(cls, bundle: Bundle, reuse: Reuse | None) -> Sent:
+        """What packing `bundle` without the parts `reuse` names sends."""
+        skipped = reuse.files if reuse else {}
+        sent = [data for path, data in bundle.files.items() if path not in skipped]
+        worker = reuse is None or reuse.worker_sha256 is None
+        size = sum(map(len, sent)) + (len(bundle.worker) if worker else 0)
+        return cls(len(sent), size, len(bundle.files), worker)
 
 
 def checked_url(url: str) -> str:

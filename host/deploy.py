@@ -10,6 +10,7 @@ from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
 from host.project_limits import project_limits, sandbox_limits
+from host.reuse import complete_from_storage
 from host.services import Services
 from host.storage.deployments import (
     Deployment,
@@ -50,6 +51,8 @@ def deploy(
     given keep the active version's values.
     """
     check_project_id(project_id)
+    limits_of_bundles = bundle_limits(services.settings)
+    bundle = complete_from_storage(services.store, project_id, bundle, limits_of_bundles)
     previous = active_deployment(services.store, project_id)
     kept = previous or Deployment(project_id, "", 0, "", "")
     asset_options = AssetOptions.from_mapping({**kept.asset_options, **options})

@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from functools import partial
 from typing import IO, Protocol
 
-from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits
+from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits, Reuse
 from host.errors import DeployError, RequestTooLarge
 
 BLOCK = 512
+REUSE_MEMBER = "reuse.json"  # names parts of the bundle the project stores already
+MAX_REUSE_BYTES = 4 * 1024 * 1024
 MAX_EXTENDED_HEADER = 64 * 1024
 EXTENDED_TYPES = frozenset(b"xgLK")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -37,15 +39,19 @@ class Readable(Protocol):
         ...
 
 
-def pack(bundle: Bundle) -> bytes:
-    """A gzipped tar of the bundle, for the deploy API."""
+def pack(bundle: Bundle, reuse: Reuse | None = None) -> bytes:
+    """A gzipped tar of the bundle for the deploy API, without the parts `reuse` names."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        _add_member(tar, WORKER_MEMBER, bundle.worker)
+        if reuse is not None:
+            _add_member(tar, REUSE_MEMBER, reuse.to_json())
+        if reuse is None or reuse.worker_sha256 is None:
+            _add_member(tar, WORKER_MEMBER, bundle.worker)
         if bundle.has_assets:
             _add_dir(tar, ASSETS_DIR)
         for pathname, data in bundle.files.items():
-            _add_member(tar, ASSETS_DIR + pathname, data)
+            if reuse is None or pathname not in reuse.files:
+                _add_member(tar, ASSETS_DIR + pathname, data)
     return out.getvalue()
 
 
@@ -160,6 +166,10 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
             if member.size > limits.max_worker_bytes:
                 raise DeployError(f"worker is larger than {limits.max_worker_bytes} bytes")
             worker = _member_bytes(tar, plain, member)
+        elif name == REUSE_MEMBER:
+            if bundle.reuse is not None or member.size > MAX_REUSE_BYTES:
+                raise DeployError(f"the archive has more than one {REUSE_MEMBER}, or a huge one")
+            bundle.reuse = Reuse.from_json(_member_bytes(tar, plain, member))
         elif name.startswith(ASSETS_DIR + "/"):
             relative = name[len(ASSETS_DIR) + 1 :]
             bundle.add_file(
@@ -168,11 +178,14 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
         else:
             raise DeployError(
                 f"unexpected archive member {member.name!r}:"
-                f" expected {WORKER_MEMBER} and {ASSETS_DIR}/…"
+                f" expected {WORKER_MEMBER}, {ASSETS_DIR}/… and {REUSE_MEMBER}"
             )
-    if worker is None:
+    reused_worker = bundle.reuse is not None and bundle.reuse.worker_sha256 is not None
+    if worker is None and not reused_worker:
         raise DeployError(f"the archive has no {WORKER_MEMBER}")
-    bundle.worker = worker
+    if worker is not None and reused_worker:
+        raise DeployError(f"the archive has a {WORKER_MEMBER} and reuses one")
+    bundle.worker = worker or b""
     return bundle
 
 

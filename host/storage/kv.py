@@ -85,6 +85,11 @@ class SqliteStore:
         row = self._conn.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def has(self, key: str) -> bool:
+        """Whether `key` is set (its value is not read)."""
+        row = self._conn.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
     def get_slice(self, key: str, start: int, length: int) -> bytes | None:
         """`length` bytes of the value under `key` from offset `start`, or None if absent.
 

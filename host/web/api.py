@@ -17,12 +17,13 @@ from host.deploy import bundle_limits, delete, deploy, rollback
 from host.errors import BadRequest, RequestTooLarge
 from host.project_limits import NAMES as LIMIT_NAMES
 from host.projects import describe, list_project_versions, list_projects, show_project
+from host.reuse import missing_parts
 from host.services import Services
 from host.storage.projects import check_project_id
 from host.upload import spooled_upload, unpack
 
 OPTION_PARAMS = ("html_handling", "not_found_handling")
-JSON_BODY_BYTES = 64 * 1024  # a JSON request body larger than this is refused
+JSON_BODY_BYTES = 2 * 1024 * 1024  # a JSON request body larger than this is refused
 
 
 class Projects:
@@ -75,6 +76,26 @@ class Rollback:
         if type(version) is not int or version < 1:
             raise BadRequest('send {"version": N} with N a kept version number')
         resp.media = describe(rollback(self._services, project_id, version))
+
+
+class Missing:
+    """`POST /v1/projects/{project_id}/missing` with `{"worker": SHA, "files": [SHA, …]}`:
+    which of them the project does not store, so an upload can skip the rest."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
+        """`{"worker": true if it must be sent, "files": [the hashes to send]}`."""
+        check_project_id(project_id)
+        body = _json_body(req, JSON_BODY_BYTES)
+        files, worker = body.get("files"), body.get("worker")
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise BadRequest('send {"worker": SHA-256 or null, "files": [SHA-256, …]}')
+        if worker is not None and not isinstance(worker, str):
+            raise BadRequest("worker must be a SHA-256 in hex, or null")
+        lacking, worker_lacking = missing_parts(self._services.store, project_id, files, worker)
+        resp.media = {"worker": worker_lacking, "files": lacking}
 
 
 class Deployments:

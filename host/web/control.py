@@ -24,7 +24,7 @@ PUBLIC_PATHS = frozenset({"/healthz", "/v1/openapi.json"})
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 DEPLOYMENTS_ROUTE = "/v1/projects/{project_id}/deployments"
 DEPLOYMENTS_PATH = re.compile(r"/v1/projects/(?P<project_id>[^/]+)/deployments")
-JSON_PATHS = re.compile(r"/v1/projects/[^/]+/rollback")  # routes that take a JSON body
+JSON_PATHS = re.compile(r"/v1/projects/[^/]+/(rollback|missing)")  # routes that take a JSON body
 
 
 def check_token(settings: Settings, authorization: str | None) -> None:
@@ -104,4 +104,5 @@ def add_routes(app: falcon.App[Any, Any], services: Services) -> None:
     app.add_route("/v1/projects/{project_id}", api.Project(services))
     app.add_route("/v1/projects/{project_id}/versions", api.Versions(services))
     app.add_route("/v1/projects/{project_id}/rollback", api.Rollback(services))
+    app.add_route("/v1/projects/{project_id}/missing", api.Missing(services))
     app.add_route(DEPLOYMENTS_ROUTE, api.Deployments(services))

@@ -10,6 +10,7 @@ from typing import Any
 import falcon
 
 from host import errors
+from host.reuse import ReusedPartGone
 
 log = logging.getLogger("wasmhost.web")
 
@@ -29,6 +30,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.RequestTooLarge: (413, None),
     errors.Unauthorized: (401, None),
     errors.ApiDisabled: (403, None),
+    ReusedPartGone: (409, None),
     errors.DeployError: (400, None),
 }
 
@@ -36,6 +38,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
 # The API tells a malformed id from a missing project, and refused content from a bad request.
 API_STATUS: dict[type[Exception], int] = {
     errors.InvalidProjectId: 400,
+    ReusedPartGone: 409,
     errors.DeployError: 422,
 }
 

@@ -163,3 +163,20 @@ def test_versions_and_rollback_over_the_api_change_what_is_served(
     )
     run_cli("delete", "rolls", "--yes", *url, cache_dir=host.cache_dir)
     assert host.get("rolls", "/z.txt").status == 404
+
+
+def test_a_redeploy_with_one_file_changed_uploads_one_file(
+    host: Host, hello_py: Path, tmp_path: Path
+) -> None:
+    public = tmp_path / "many"
+    site(public, **{f"page{n}__txt": f"page {n}" for n in range(1000)})
+    url = ("--url", f"http://127.0.0.1:{host.port}", "--token", TOKEN)
+    deploy = ("deploy", "--project", "dedup", "--worker", str(hello_py), "--assets", str(public))
+    first = run_cli(*deploy, *url, cache_dir=host.cache_dir)
+    assert "(sent the worker and 1000 of 1000 files" in first.stdout
+    (public / "page7.txt").write_text("page 7, edited")
+    second = run_cli(*deploy, *url, cache_dir=host.cache_dir)
+    assert "deployed dedup version 2" in second.stdout
+    assert "(sent 1 of 1000 files" in second.stdout  # and not the worker
+    assert host.get("dedup", "/page7.txt").text == "page 7, edited"
+    assert host.get("dedup", "/page8.txt").text == "page 8"

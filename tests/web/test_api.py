@@ -4,6 +4,7 @@ OpenAPI document, and the document against the routes, so it stays true."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from wasmtime import wat2wasm
 
 from host.assets.manifest import etag_for
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
-from host.bundle import Bundle
+from host.bundle import Bundle, Reuse
 from host.config import Settings
 from host.project_limits import NAMES as LIMIT_NAMES
 from host.upload import pack
@@ -165,3 +166,49 @@ def test_an_unknown_route_is_a_json_404(app: WasmHost) -> None:
     assert result.status_code == 404
     assert result.json["error"]["code"] == "not_found"
     assert call(app, "PUT", "/v1/projects").json["error"]["code"] == "method_not_allowed"
+
+
+def sha(data: bytes) -> str:
+    """SHA-256 in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_an_upload_sends_only_what_the_project_lacks(app: WasmHost) -> None:
+    worker = bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO)))
+    first = Bundle(worker, {"/a.txt": b"kept", "/b.txt": b"old"}, has_assets=True)
+    assert call(app, "POST", "/v1/projects/p/deployments", pack(first)).status_code == 201
+    asked = json.dumps({"worker": sha(worker), "files": [sha(b"kept"), sha(b"new")]})
+    lacking = call(app, "POST", "/v1/projects/p/missing", asked.encode())
+    assert documented(lacking, "POST", "/v1/projects/{project_id}/missing") == {
+        "worker": False,
+        "files": [sha(b"new")],
+    }
+    second = Bundle(worker, {"/a.txt": b"kept", "/b.txt": b"new"}, has_assets=True)
+    reuse = Reuse(sha(worker), {"/a.txt": sha(b"kept")})
+    sent = call(app, "POST", "/v1/projects/p/deployments", pack(second, reuse))
+    assert sent.status_code == 201, sent.text
+    shown = call(app, "GET", "/v1/projects/p").json
+    etags = {f["path"]: f["etag"] for f in shown["files"]}
+    assert etags == {"/a.txt": etag_for(b"kept"), "/b.txt": etag_for(b"new")}
+
+
+@pytest.mark.parametrize(
+    "reuse",
+    [
+        Reuse(None, {"/a.txt": sha(b"only the other project has this")}),
+        Reuse(None, {"/a.txt": sha(b"never stored anywhere")}),
+        Reuse(sha(b"no such worker"), {}),
+    ],
+)
+def test_reusing_what_the_project_does_not_store_is_409_and_keeps_nothing(
+    app: WasmHost, reuse: Reuse
+) -> None:
+    worker = bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO)))
+    other = Bundle(worker, {"/a.txt": b"only the other project has this"}, has_assets=True)
+    call(app, "POST", "/v1/projects/other/deployments", pack(other))
+    call(app, "POST", "/v1/projects/p/deployments", pack(Bundle(worker)))
+    attempt = pack(Bundle(worker, {"/a.txt": b"?"}, has_assets=True), reuse)
+    result = call(app, "POST", "/v1/projects/p/deployments", attempt)
+    assert (result.status_code, result.json["error"]["code"]) == (409, "reused_part_gone")
+    documented(result, "POST", "/v1/projects/{project_id}/deployments")
+    assert call(app, "GET", "/v1/projects/p").json["active"]["version"] == 1

@@ -1,0 +1,66 @@
+"""Uploads that skip what a project stores already (wrangler's flow): which parts a project
+lacks, and a bundle completed from storage with the parts it reused.
+
+A client asks which of its files (and worker), by SHA-256, the project lacks, then uploads
+only those, naming the rest in `reuse.json` (`host.bundle.Reuse`). Only the project's own
+stored parts can be reused, and each one's bytes are checked against the SHA-256 claimed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import partial
+
+from host.bundle import Bundle, BundleLimits
+from host.errors import DeployError
+from host.storage import keys
+from host.storage.kv import SqliteStore
+
+ETAG_HEX_LENGTH = 32  # files are stored under their ETag: the first 32 hex digits of SHA-256
+
+
+class ReusedPartGone(DeployError):
+    """A part the upload reuses is not stored (any more, or with that hash): send it whole."""
+
+
+def missing_parts(
+    store: SqliteStore, project_id: str, file_sha256s: Iterable[str], worker_sha256: str | None
+) -> tuple[list[str], bool]:
+    """The file hashes the project does not store, and whether it lacks the worker."""
+    files = sorted(
+        sha256 for sha256 in set(file_sha256s) if not store.has(_file_key(project_id, sha256))
+    )
+    worker = worker_sha256 is not None and not store.has(
+        keys.worker_key(project_id, worker_sha256)
+    )
+    return files, worker
+
+
+def complete_from_storage(
+    store: SqliteStore, project_id: str, bundle: Bundle, limits: BundleLimits
+) -> Bundle:
+    """The bundle with every reused part read from the project's storage and checked."""
+    reuse = bundle.reuse
+    if reuse is None:
+        return bundle
+    if reuse.worker_sha256 is not None:
+        key = keys.worker_key(project_id, reuse.worker_sha256)
+        bundle.worker = _checked(store.get(key), reuse.worker_sha256, "the worker")
+    for pathname, sha256 in sorted(reuse.files.items()):
+        data = _checked(store.get(_file_key(project_id, sha256)), sha256, pathname)
+        bundle.add_file(pathname.removeprefix("/"), len(data), partial(bytes, data), limits)
+    bundle.reuse = None
+    return bundle
+
+
+def _file_key(project_id: str, sha256: str) -> str:
+    """Where the project keeps the file with this SHA-256."""
+    return keys.file_key(project_id, sha256[:ETAG_HEX_LENGTH])
+
+
+def _checked(data: bytes | None, sha256: str, what: str) -> bytes:
+    """Stored bytes whose SHA-256 is `sha256`; ReusedPartGone otherwise."""
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        raise ReusedPartGone(f"{what} is not stored with SHA-256 {sha256}: upload it whole")
+    return data
