@@ -22,10 +22,15 @@ from host.errors import WasmhostError
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True
+)
 @click.version_option(package_name="wasmhost")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Run untrusted WebAssembly workers and their static files, one project per subdomain."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 for _command in COMMANDS:

@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from errno import EADDRINUSE
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -94,7 +95,8 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(BACKLOG)
     except OSError as error:
         sock.close()
-        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        hint = " (choose another --port, or stop what uses it)" if error.errno == EADDRINUSE else ""
+        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}{hint}") from None
     return sock
 
 

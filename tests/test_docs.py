@@ -58,3 +58,9 @@ def test_security_limits_match_the_settings(name: str, default: object, help: st
     row = next((line for line in SECURITY.splitlines() if line.startswith(f"| `{name}` |")), None)
     if row is not None:
         assert f"| {default} |" in row, f"SECURITY.md gives another default for {name}"
+
+
+def test_wasmhost_alone_prints_help_and_succeeds() -> None:
+    result = CliRunner().invoke(main, [], prog_name="wasmhost")
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: wasmhost")
