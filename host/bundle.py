@@ -40,7 +40,7 @@ class Reuse:
             document = json.loads(raw)
             worker, files = document["worker"], document["files"]
         except (ValueError, KeyError, TypeError):
-            raise DeployError("reuse.json is not {\"worker\": …, \"files\": {…}}") from None
+            raise DeployError('reuse.json is not {"worker": …, "files": {…}}') from None
         if worker is not None and not _is_sha256(worker):
             raise DeployError("reuse.json: worker is not a SHA-256 in hex")
         if not isinstance(files, dict):

@@ -14,6 +14,7 @@ import click
 from host import server
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
 from host.bundle import Bundle, read_folder
+from host.cli_build import build
 from host.cli_projects import COMMANDS, failed
 from host.config import MIB, Settings
 from host.control_client import ControlError, RemoteControl
@@ -22,9 +23,7 @@ from host.errors import WasmhostError
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
 
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="wasmhost")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -33,7 +32,7 @@ def main(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in COMMANDS:
+for _command in (build, *COMMANDS):
     main.add_command(_command)
 
 

@@ -31,9 +31,7 @@ def missing_parts(
     files = sorted(
         sha256 for sha256 in set(file_sha256s) if not store.has(_file_key(project_id, sha256))
     )
-    worker = worker_sha256 is not None and not store.has(
-        keys.worker_key(project_id, worker_sha256)
-    )
+    worker = worker_sha256 is not None and not store.has(keys.worker_key(project_id, worker_sha256))
     return files, worker
 
 

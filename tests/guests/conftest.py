@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from host import guest_build
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def build_guest() -> ModuleType:
-    """scripts/build_guest.py imported as a module."""
-    spec = importlib.util.spec_from_file_location("build_guest", REPO / "scripts/build_guest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The guest build module (what `wasmhost build` runs)."""
+    return guest_build
 
 
 def make_guest(root: Path, files: dict[str, str]) -> Path:

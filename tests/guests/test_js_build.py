@@ -18,7 +18,12 @@ from types import ModuleType
 
 import pytest
 
+from host.runtime.engine import EpochTicker, create_engine
+from host.runtime.loader import Loader
+from host.runtime.output import GuestOutput
+from host.runtime.sandbox import Limits, Sandbox
 from tests.guests.conftest import make_guest
+from tests.runtime.conftest import Scope, get
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_GUEST = REPO / "scripts" / "build-guest"
@@ -29,7 +34,7 @@ def build(
 ) -> subprocess.CompletedProcess[str]:
     """Run scripts/build-guest."""
     return subprocess.run(
-        [str(BUILD_GUEST), str(src), str(out), *extra],
+        [str(BUILD_GUEST), *extra, str(src), str(out)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -96,7 +101,7 @@ def test_a_folder_with_both_workers_is_a_clear_error(tmp_path: Path) -> None:
     guest = make_guest(tmp_path / "g", {"worker.py": "", "worker.js": ""})
     result = build(guest, tmp_path / "out.wasm")
     assert result.returncode == 1
-    assert result.stderr.startswith(f"build-guest: error: {guest} has both worker.py and worker.js")
+    assert result.stderr.startswith(f"Error: {guest} has both worker.py and worker.js")
 
 
 def key(build_guest: ModuleType, builder: object, guest: Path, tmp_path: Path) -> str:
@@ -274,7 +279,7 @@ def test_broken_guests_fail_with_a_clear_message(
     guest = make_guest(tmp_path / case, files)
     result = build(guest, tmp_path / "out.wasm", "--no-cache", env=env)
     assert result.returncode == 1, result.stdout
-    assert result.stderr.startswith("build-guest: error: the JavaScript build failed")
+    assert result.stderr.startswith("Error: the JavaScript build failed")
     for text in expected:
         assert text in result.stderr
     assert "node_modules/" not in result.stderr  # no toolchain stack traces
@@ -321,7 +326,7 @@ def test_an_endless_top_level_loop_times_out_and_leaves_nothing_behind(
     assert time.monotonic() - started < 60
     assert result.returncode == 1, result.stdout
     assert result.stderr.startswith(
-        "build-guest: error: the JavaScript build did not finish within 8 s: the module's top "
+        "Error: the JavaScript build did not finish within 8 s: the module's top "
         "level did not finish at build time"
     )
     assert "set BUILD_GUEST_TIMEOUT=SECONDS to allow longer" in result.stderr
@@ -357,3 +362,44 @@ def test_help_documents_the_timeout() -> None:
     result = subprocess.run([str(BUILD_GUEST), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "BUILD_GUEST_TIMEOUT" in " ".join(result.stdout.split())
+
+
+TYPED_WORKER = """\
+interface Env { ASSETS: { fetch(request: Request): Promise<Response> } }
+
+const answer = (n: number): string => `typed ${n}`;
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    return new Response(answer(40 + 2));
+  },
+};
+"""
+
+
+@pytest.mark.parametrize("entry", ["worker.ts", "src/index.ts"])
+def test_a_typescript_entry_builds_like_javascript_and_answers(tmp_path: Path, entry: str) -> None:
+    guest = make_guest(tmp_path / "typed", {entry: TYPED_WORKER})
+    out = tmp_path / "typed.wasm"
+    result = build(guest, out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    engine = create_engine()
+    ticker = EpochTicker(engine).start()
+    try:
+        worker = Loader(engine, tmp_path / "compiled", b"secret").compile(out.read_bytes())
+        scope = Scope()
+        response = Sandbox(engine, Limits()).fetch(worker, scope, GuestOutput("t", 4096), get())
+    finally:
+        ticker.stop()
+    body = scope.bodies.take(response.body) if isinstance(response.body, int) else response.body
+    assert (response.status, body) == (200, b"typed 42")
+
+
+def test_main_names_the_entry_when_a_folder_has_several(tmp_path: Path) -> None:
+    guest = make_guest(
+        tmp_path / "two", {"worker.js": "export default {};", "src/index.ts": TYPED_WORKER}
+    )
+    refused = build(guest, tmp_path / "x.wasm")
+    assert "has both worker.js and src/index.ts" in refused.stderr
+    chosen = build(guest, tmp_path / "y.wasm", "--main", str(guest / "src/index.ts"))
+    assert chosen.returncode == 0, chosen.stderr

@@ -1,9 +1,10 @@
 """Build a guest folder into a WebAssembly component for wasmhost, reusing cached builds.
 
-Usage: scripts/build-guest SRC_DIR OUT.wasm [--no-cache]
+Usage: wasmhost build SRC_DIR OUT.wasm [--no-cache] (scripts/build-guest runs it)
 
 The language comes from the entry module in SRC_DIR: `worker.py` is Python (componentize-py),
-`worker.js` is JavaScript (esbuild, then componentize-js; see guests/sdk/js/build.mjs). Builds
+`worker.js`, `worker.ts`, `src/index.js` or `src/index.ts` is JavaScript or TypeScript (esbuild,
+then componentize-js; see guests/sdk/js/build.mjs); a project config may name it (`main`). Builds
 are cached in `.cache/guests/` under a sha256 of everything that goes into them: the toolchain
 versions, this script, the SDK, the WIT world, and the guest: for Python its source files (not
 `public/`), for JavaScript the bundle esbuild makes of it (every file it really imports; esbuild
@@ -16,7 +17,6 @@ which is cleaned up afterwards, also when a build fails or runs longer than the 
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
@@ -58,8 +58,11 @@ class Builder:
     """One guest language: how to recognise, fingerprint and build it."""
 
     language = ""
-    entry = ""
+    entries: tuple[str, ...] = ()  # entry modules this language is recognised by, in order
     skip_top = frozenset({"public", "build", "dist"})
+
+    def __init__(self, entry: str | None = None) -> None:
+        self.entry = entry or self.entries[0]
 
     def toolchain(self) -> str:
         """Name and version of the toolchain (part of the cache key); fails if missing."""
@@ -86,7 +89,7 @@ class PythonBuilder(Builder):
     """Python guests: `worker.py` plus the SDK, componentized with componentize-py."""
 
     language = "python"
-    entry = "worker.py"
+    entries = ("worker.py",)
     sdk = REPO / "guests" / "sdk" / "python"
     app_module = "wasmhost_app"
 
@@ -125,7 +128,7 @@ class JavaScriptBuilder(Builder):
     componentized with componentize-js, both pinned in the repo's package.json."""
 
     language = "javascript"
-    entry = "worker.js"
+    entries = ("worker.js", "worker.ts", "src/index.js", "src/index.ts")
     sdk = REPO / "guests" / "sdk" / "js"
     packages = ("@bytecodealliance/componentize-js", "esbuild")
     bundle = "wasmhost-bundle.js"
@@ -206,7 +209,9 @@ class JavaScriptBuilder(Builder):
         )
 
 
-BUILDERS: list[Builder] = [PythonBuilder(), JavaScriptBuilder()]
+BUILDERS: tuple[type[Builder], ...] = (PythonBuilder, JavaScriptBuilder)
+SUFFIXES = {".py": PythonBuilder, ".js": JavaScriptBuilder, ".mjs": JavaScriptBuilder,
+            ".ts": JavaScriptBuilder, ".mts": JavaScriptBuilder}  # fmt: skip
 
 
 def build_timeout() -> float:
@@ -279,21 +284,40 @@ def tidy(output: str) -> str:
     return output.strip()
 
 
-def detect(src: Path) -> Builder:
-    """The builder whose entry module is in `src`."""
+def detect(src: Path, main: Path | None = None) -> Builder:
+    """The builder for the guest in `src`: by `main` (an entry module inside `src`, as a
+    project config names it) or by the entry module found in `src`."""
     if not src.is_dir():
         raise BuildError(f"no such guest folder: {src}")
-    found = [builder for builder in BUILDERS if (src / builder.entry).is_file()]
+    if main is not None:
+        return _builder_for_main(src, main)
+    found = [cls(entry) for cls in BUILDERS for entry in cls.entries if (src / entry).is_file()]
     if len(found) > 1:
         both = " and ".join(b.entry for b in found)
         raise BuildError(
             f"{src} has both {both}: a guest folder holds one worker; "
-            "move the one you do not deploy elsewhere"
+            "move the one you do not deploy elsewhere, or name it as main in wasmhost.toml"
         )
     if found:
         return found[0]
-    entries = " or ".join(f"{b.entry} ({b.language})" for b in BUILDERS)
+    entries = "; ".join(f"{' or '.join(cls.entries)} ({cls.language})" for cls in BUILDERS)
     raise BuildError(f"no entry module in {src}: expected {entries}")
+
+
+def _builder_for_main(src: Path, main: Path) -> Builder:
+    """The builder for an entry module named explicitly."""
+    if not main.is_file():
+        raise BuildError(f"main {main} does not exist")
+    try:
+        relative = main.resolve().relative_to(src.resolve()).as_posix()
+    except ValueError:
+        raise BuildError(f"main {main} is outside the guest folder {src}") from None
+    cls = SUFFIXES.get(main.suffix)
+    if cls is None:
+        raise BuildError(f"main {main}: expected a .py, .js or .ts module")
+    if cls is PythonBuilder and relative != "worker.py":
+        raise BuildError(f"main {main}: a Python guest's entry module is worker.py")
+    return cls(relative)
 
 
 def source_files(root: Path, skip_top: frozenset[str] = frozenset()) -> list[tuple[str, Path]]:
@@ -419,9 +443,10 @@ def megabytes(path: Path) -> str:
     return f"{path.stat().st_size / 1e6:.1f} MB"
 
 
-def build_guest(src: Path, out: Path, use_cache: bool = True) -> bool:
-    """Build `src` into `out`; returns True when a cached build was reused."""
-    builder = detect(src)
+def build_guest(src: Path, out: Path, use_cache: bool = True, main: Path | None = None) -> bool:
+    """Build `src` (its entry module `main`, or the one found) into `out`; returns True when a
+    cached build was reused."""
+    builder = detect(src, main)
     with scratch_folder() as scratch:
         key = cache_key(builder, src, scratch)
         cached = CACHE_DIR / f"{key}.wasm"
@@ -447,40 +472,3 @@ def reuse(cached: Path, out: Path, builder: Builder, key: str) -> bool:
     publish(cached, out)
     print(f"cached build reused: {out} ({megabytes(out)}, {builder.language}, {key[:12]})")
     return True
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line: SRC_DIR OUT.wasm [--no-cache]."""
-    parser = argparse.ArgumentParser(
-        prog="build-guest",
-        description="Build a guest folder into a WebAssembly component.",
-        epilog=(
-            f"Each build tool run may take {DEFAULT_TIMEOUT} s at most (set {TIMEOUT_VARIABLE}="
-            "SECONDS to change it): a JavaScript module's top level runs at build time, so an "
-            "endless loop there fails the build instead of hanging it. Builds are cached in "
-            ".cache/guests/ and run in .cache/guests/work/ (temporary files too)."
-        ),
-    )
-    parser.add_argument(
-        "src", type=Path, metavar="SRC_DIR", help="guest folder (has worker.py or worker.js)"
-    )
-    parser.add_argument("out", type=Path, metavar="OUT.wasm", help="component to write")
-    parser.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="replace")
-    args = parse_args(argv)
-    try:
-        build_guest(args.src, args.out, use_cache=not args.no_cache)
-    except BuildError as exc:
-        print(f"build-guest: error: {exc}", file=sys.stderr)
-        return exc.code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
