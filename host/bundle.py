@@ -105,6 +105,8 @@ def read_folder(worker_path: Path, assets_dir: Path | None, limits: BundleLimits
     """Read a worker file and an optional assets folder from disk."""
     bundle = Bundle(worker=_read_worker(worker_path, limits))
     if assets_dir is not None:
+        if assets_dir.is_file():
+            raise DeployError(f"{assets_dir} is a file: give the folder of static files")
         if not assets_dir.is_dir():
             raise DeployError(f"assets folder {assets_dir} does not exist")
         bundle.has_assets = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 CONTROLS = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
@@ -61,3 +62,14 @@ def install(logger: logging.Logger | None = None) -> None:
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, EscapeControls) for f in handler.filters):
             handler.addFilter(EscapeControls())
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Log lines to stderr with time, level and source, control characters escaped."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )
+    install()  # guest output and request paths never put terminal escapes in the log
+    # waitress warns once per request queued behind busy threads: under load that is a log
+    # line (and its cost) per request, when the server can least afford it.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -1,6 +1,7 @@
 """Deploying: the CLI and the API, refusals that keep the old version serving, redeploys."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from wasmtime import wat2wasm
 
 from host.bundle import Bundle, BundleLimits, read_folder
 from host.upload import pack
-from tests.conftest import TOKEN, Host, run_cli
+from tests.conftest import EXAMPLES, TOKEN, Host, run_cli
 from tests.runtime import wat_guests
 
 
@@ -180,3 +181,13 @@ def test_a_redeploy_with_one_file_changed_uploads_one_file(
     assert "(sent 1 of 1000 files" in second.stdout  # and not the worker
     assert host.get("dedup", "/page7.txt").text == "page 7, edited"
     assert host.get("dedup", "/page8.txt").text == "page 8"
+
+
+def test_deploy_builds_a_guest_folder_and_serves_it(host: Host, tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    shutil.copytree(EXAMPLES / "hello-py", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "wasmhost.toml").write_text('name = "built-here"\n[assets]\ndirectory = "public"\n')
+    result = run_cli("deploy", str(folder), "--db", str(host.db), cache_dir=host.cache_dir)
+    assert "deployed built-here version 1" in result.stdout
+    assert json.loads(host.get("built-here", "/api/hello").body) == {"hello": "world"}
+    assert host.get("built-here", "/").status == 200  # public/index.html

@@ -1,0 +1,158 @@
+"""`wasmhost deploy [DIR]`: build when needed, then deploy to a database or a running host."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import click
+
+from host import logs
+from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
+from host.bundle import Bundle, read_folder
+from host.cli_projects import failed
+from host.config import Settings
+from host.control_client import ControlError, RemoteControl
+from host.deploy_target import Asked, Target, deploy_target
+from host.errors import WasmhostError
+
+DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
+
+
+@click.command()
+@click.argument(
+    "folder", required=False, type=click.Path(path_type=Path, file_okay=False), metavar="[DIR]"
+)
+@click.option("--project", help="Project id (a-z, 0-9, '-'); default: the config file's name.")
+@click.option(
+    "--worker",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A built component (.wasm); default: the config's, or DIR built with wasmhost build.",
+)
+@click.option("--assets", type=click.Path(path_type=Path), help="Folder of static files to serve.")
+@click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
+@click.option("--url", help="Deploy to a running host's API instead (e.g. http://127.0.0.1:8080).")
+@click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token for --url.")
+@click.option("--html-handling", type=click.Choice(HTML_HANDLING_MODES), help="Asset HTML mode.")
+@click.option(
+    "--not-found-handling", type=click.Choice(NOT_FOUND_HANDLING_MODES), help="Asset miss mode."
+)
+@click.option(
+    "--strict-isolation/--no-strict-isolation",
+    default=None,
+    help="A fresh instance for every request (nothing carries over between requests; slower).",
+)
+@click.option(
+    "--cpu-deadline-ms",
+    type=click.IntRange(min=1),
+    help="This project's CPU deadline per request (at most the host's cpu_deadline_ms).",
+)
+@click.option(
+    "--wall-clock-ms",
+    type=click.IntRange(min=1),
+    help="This project's wall-clock limit per request, waits included (at most the host's).",
+)
+@click.option(
+    "--memory-limit-mb",
+    type=click.IntRange(min=1),
+    help="This project's memory per instance (at most the host's memory_limit_mb).",
+)
+def deploy(
+    folder: Path | None,
+    project: str | None,
+    worker: Path | None,
+    assets: Path | None,
+    db: Path | None,
+    url: str | None,
+    token: str | None,
+    html_handling: str | None,
+    not_found_handling: str | None,
+    strict_isolation: bool | None,
+    **limit_flags: int | None,
+) -> None:
+    """Deploy a project as a new version, atomically.
+
+    DIR (default: here) is the project's folder: its wasmhost.toml, wrangler.toml or
+    wrangler.jsonc gives the name, entry module (built when needed), assets folder and asset
+    options. Flags override the file; settings given nowhere keep the active version's values.
+    """
+    options = {
+        name: value
+        for name, value in (
+            ("html_handling", html_handling),
+            ("not_found_handling", not_found_handling),
+        )
+        if value is not None
+    }
+    limits = {name: value for name, value in limit_flags.items() if value is not None}
+    if url is not None and db is not None:
+        raise click.UsageError("give either --db or --url, not both")
+    if url is not None and not token:
+        raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
+    asked = Asked(folder, project, worker, assets, options, limits)
+    try:
+        with deploy_target(asked) as target:
+            for note in target.notes:
+                click.echo(note, err=True)
+            if url is not None and token:
+                _deploy_remote(url, token, target, strict_isolation)
+            else:
+                _deploy_local(db, target, strict_isolation)
+    except WasmhostError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _deploy_local(db: Path | None, target: Target, strict_isolation: bool | None) -> None:
+    """Validate and write the new version straight into the database."""
+    from host.deploy import bundle_limits
+    from host.deploy import deploy as run_deploy
+    from host.services import Services
+
+    logs.configure(logging.WARNING)
+    settings = Settings.from_env(db=db)
+    bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
+    _say_reading(bundle)
+    started = time.monotonic()
+    services = Services.create(settings)
+    try:
+        deployment = run_deploy(
+            services, target.project, bundle, target.options, strict_isolation, target.limits
+        )
+    finally:
+        services.close()
+    click.echo(
+        f"deployed {target.project} version {deployment.version} to {settings.db}"
+        f" in {time.monotonic() - started:.1f} s"
+        f" ({len(bundle.files)} files, worker {deployment.worker_sha256[:12]})"
+    )
+
+
+def _deploy_remote(url: str, token: str, target: Target, strict_isolation: bool | None) -> None:
+    """Send what the host lacks of the bundle to its API, and deploy."""
+    from host.deploy import bundle_limits
+
+    bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
+    _say_reading(bundle)
+    query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
+    if strict_isolation is not None:
+        query["strict_isolation"] = str(strict_isolation).lower()
+    started = time.monotonic()
+    try:
+        remote = RemoteControl(url, token)
+        result, sent = remote.deploy(target.project, bundle, query)
+    except ControlError as error:
+        raise failed(error) from None
+    with_worker = "the worker and " if sent.worker else ""
+    click.echo(
+        f"deployed {target.project} version {result['version']} to {remote.url}"
+        f" in {time.monotonic() - started:.1f} s"
+        f" (sent {with_worker}{sent.files} of {sent.total_files} files,"
+        f" {sent.bytes / 1e6:.1f} MB; worker {result['worker_sha256'][:12]})"
+    )
+
+
+def _say_reading(bundle: Bundle) -> None:
+    """Tell the user what is about to be validated (compiling can take seconds)."""
+    size = len(bundle.worker) / 1e6
+    click.echo(f"checking worker ({size:.1f} MB) and {len(bundle.files)} asset files…", err=True)

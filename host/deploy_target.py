@@ -1,0 +1,125 @@
+"""What `wasmhost deploy [DIR]` deploys: the project folder's config file, overridden by flags.
+
+Given a folder, its config file (`host.project_config`) names the project, the entry module
+or built component, the assets folder and their options; flags given on the command line win,
+and settings given nowhere keep the active version's values (`host.deploy`). A folder with an
+entry module but no built component is built first (`wasmhost build`, cached).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host.errors import WasmhostError
+from host.project_config import ProjectConfig, find_config, read_config
+
+
+class TargetError(WasmhostError):
+    """What to deploy cannot be worked out from the folder and the flags."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the command line gave (None: not given)."""
+
+    folder: Path | None = None
+    project: str | None = None
+    worker: Path | None = None
+    assets: Path | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to deploy, and notes for the user about the config file."""
+
+    project: str
+    worker: Path
+    assets: Path | None
+    options: Mapping[str, str]
+    limits: Mapping[str, int]
+    notes: tuple[str, ...] = ()
+
+
+@contextmanager
+def deploy_target(asked: Asked) -> Iterator[Target]:
+    """The target for `asked`; a component built for it lives until the block ends."""
+    config = _config(asked)
+    project = asked.project or (config.name if config else None)
+    if project is None:
+        where = f"{config.path.name} has no name" if config else "no project config file"
+        raise TargetError(f"which project? {where}: give --project ID")
+    with _worker(asked, config) as worker:
+        yield Target(
+            project=project,
+            worker=worker,
+            assets=asked.assets or (config.assets if config else None),
+            options={**(config.asset_options if config else {}), **asked.options},
+            limits={**(config.limits if config else {}), **asked.limits},
+            notes=_notes(config),
+        )
+
+
+def _config(asked: Asked) -> ProjectConfig | None:
+    """The folder's config file, read (None when no folder was given and none is needed)."""
+    if asked.folder is None:
+        if asked.worker is not None:
+            return None
+        folder = Path(".")
+    else:
+        folder = asked.folder
+        if not folder.is_dir():
+            raise TargetError(f"{folder} is not a folder: give the project's folder")
+    found = find_config(folder)
+    if found is None:
+        if asked.worker is None and not _has_entry(folder):
+            raise TargetError(
+                f"nothing to deploy in {folder}: add a wasmhost.toml (or wrangler.toml), or give"
+                " --worker FILE.wasm"
+            )
+        return None
+    return read_config(found)
+
+
+@contextmanager
+def _worker(asked: Asked, config: ProjectConfig | None) -> Iterator[Path]:
+    """The component to deploy: given, named by the config, or built from the folder."""
+    given = asked.worker or (config.worker if config else None)
+    if given is not None:
+        yield given
+        return
+    from host.guest_build import BuildError, build_guest
+
+    folder = config.path.parent if config else (asked.folder or Path("."))
+    with tempfile.TemporaryDirectory(prefix="wasmhost-build-") as scratch:
+        out = Path(scratch) / "worker.wasm"
+        try:
+            build_guest(folder, out, main=config.main if config else None)
+        except BuildError as error:
+            raise TargetError(f"the build failed: {error}") from None
+        yield out
+
+
+def _has_entry(folder: Path) -> bool:
+    """Whether the folder holds an entry module `wasmhost build` recognises."""
+    from host.guest_build import BUILDERS
+
+    return any((folder / entry).is_file() for cls in BUILDERS for entry in cls.entries)
+
+
+def _notes(config: ProjectConfig | None) -> tuple[str, ...]:
+    """What the user should know about the config file read."""
+    if config is None:
+        return ()
+    notes = [f"using {config.path}"]
+    if config.ignored:
+        notes.append(f"not used by wasmhost in {config.path.name}: {', '.join(config.ignored)}")
+    if config.vars:
+        names = ", ".join(sorted(config.vars))
+        notes.append(f"vars ({names}) are not passed to workers yet: they are ignored")
+    return tuple(notes)
