@@ -12,6 +12,7 @@ import click
 from host import logs, server
 from host.cli_build import build
 from host.cli_deploy import deploy
+from host.cli_dev import dev
 from host.cli_projects import COMMANDS
 from host.config import MIB, Settings
 from host.errors import WasmhostError
@@ -28,7 +29,7 @@ def main(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (deploy, build, *COMMANDS):
+for _command in (deploy, dev, build, *COMMANDS):
     main.add_command(_command)
 
 
