@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from host.config import Settings
 from host.control_client import ControlError, RemoteControl
 from host.deploy_target import Asked, Target, deploy_target
 from host.errors import WasmhostError
+from host.projects import describe
 
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
@@ -58,6 +60,7 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
     type=click.IntRange(min=1),
     help="This project's memory per instance (at most the host's memory_limit_mb).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the new version as JSON, for scripts.")
 def deploy(
     folder: Path | None,
     project: str | None,
@@ -69,6 +72,7 @@ def deploy(
     html_handling: str | None,
     not_found_handling: str | None,
     strict_isolation: bool | None,
+    as_json: bool,
     **limit_flags: int | None,
 ) -> None:
     """Deploy a project as a new version, atomically.
@@ -96,14 +100,16 @@ def deploy(
             for note in target.notes:
                 click.echo(note, err=True)
             if url is not None and token:
-                _deploy_remote(url, token, target, strict_isolation)
+                _deploy_remote(url, token, target, strict_isolation, as_json)
             else:
-                _deploy_local(db, target, strict_isolation)
+                _deploy_local(db, target, strict_isolation, as_json)
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
 
 
-def _deploy_local(db: Path | None, target: Target, strict_isolation: bool | None) -> None:
+def _deploy_local(
+    db: Path | None, target: Target, strict_isolation: bool | None, as_json: bool
+) -> None:
     """Validate and write the new version straight into the database."""
     from host.deploy import bundle_limits
     from host.deploy import deploy as run_deploy
@@ -121,6 +127,9 @@ def _deploy_local(db: Path | None, target: Target, strict_isolation: bool | None
         )
     finally:
         services.close()
+    if as_json:
+        click.echo(json.dumps(describe(deployment), indent=2, sort_keys=True))
+        return
     click.echo(
         f"deployed {target.project} version {deployment.version} to {settings.db}"
         f" in {time.monotonic() - started:.1f} s"
@@ -128,7 +137,9 @@ def _deploy_local(db: Path | None, target: Target, strict_isolation: bool | None
     )
 
 
-def _deploy_remote(url: str, token: str, target: Target, strict_isolation: bool | None) -> None:
+def _deploy_remote(
+    url: str, token: str, target: Target, strict_isolation: bool | None, as_json: bool
+) -> None:
     """Send what the host lacks of the bundle to its API, and deploy."""
     from host.deploy import bundle_limits
 
@@ -143,6 +154,9 @@ def _deploy_remote(url: str, token: str, target: Target, strict_isolation: bool 
         result, sent = remote.deploy(target.project, bundle, query)
     except ControlError as error:
         raise failed(error) from None
+    if as_json:
+        click.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
     with_worker = "the worker and " if sent.worker else ""
     click.echo(
         f"deployed {target.project} version {result['version']} to {remote.url}"

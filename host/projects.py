@@ -33,14 +33,9 @@ def describe(deployment: Deployment) -> dict[str, object]:
 def show_project(services: Services, project_id: str) -> dict[str, object]:
     """A project as the API shows it: the active version, its files, the versions kept."""
     store = services.store
-    check_project_id(project_id)
-    with store.snapshot():
-        active = active_deployment(store, project_id)
-        if active is None:
-            raise ProjectNotFound(project_id)
-        versions = list_versions(store, project_id)
-        created = project_created(store, project_id)
-        manifest = ManifestCache(store, capacity=1).get(active).manifest
+    active, versions = _active_and_kept(services, project_id)
+    created = project_created(store, project_id)
+    manifest = ManifestCache(store, capacity=1).get(active).manifest
     files = [
         {"path": path, "size": entry.size, "content_type": entry.content_type, "etag": entry.etag}
         for path, entry in (manifest.files.items() if manifest else ())
@@ -56,11 +51,16 @@ def show_project(services: Services, project_id: str) -> dict[str, object]:
 
 def list_project_versions(services: Services, project_id: str) -> list[dict[str, object]]:
     """The project's kept versions as the API shows them, each marked active or not."""
+    active, versions = _active_and_kept(services, project_id)
+    return [describe(v) | {"active": v.version == active.version} for v in versions]
+
+
+def _active_and_kept(services: Services, project_id: str) -> tuple[Deployment, list[Deployment]]:
+    """The active version and the kept ones, read together; ProjectNotFound if none."""
     store = services.store
     check_project_id(project_id)
     with store.snapshot():
         active = active_deployment(store, project_id)
         if active is None:
             raise ProjectNotFound(project_id)
-        versions = list_versions(store, project_id)
-    return [describe(v) | {"active": v.version == active.version} for v in versions]
+        return active, list_versions(store, project_id)

@@ -94,3 +94,12 @@ def test_mistakes_are_one_line(tmp_path: Path, setup: str, args: list[str], mess
     assert result.exit_code == 1, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_json_prints_the_new_version(folder: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["deploy", str(folder), "--db", str(folder / "h.db"), "--json"],
+        env={"WASMHOST_CACHE_DIR": str(folder)},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["version"] == 1
