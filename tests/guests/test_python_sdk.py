@@ -724,7 +724,9 @@ def test_detect_explains_missing_folders_and_entries(
 ) -> None:
     with pytest.raises(build_guest.BuildError, match="no such guest folder"):
         build_guest.detect(tmp_path / "missing")
-    with pytest.raises(build_guest.BuildError, match=r"expected worker\.py \(python\); worker\.js or worker\.ts"):
+    with pytest.raises(
+        build_guest.BuildError, match=r"expected worker\.py \(python\); worker\.js or worker\.ts"
+    ):
         build_guest.detect(make_guest(tmp_path / "empty", {"README.md": ""}))
 
 

@@ -1,11 +1,12 @@
 """`kill -9` at random points of deploys and rollbacks, hundreds of times: the database stays
 sound and the project keeps exactly one whole version to serve.
 
-Each round forks a process that deploys new versions and rolls back, over and over, through
-the same functions the CLI and the API call (`host.deploy`), and kills it with SIGKILL after a
-random moment. Then a fresh connection checks `PRAGMA integrity_check`, and that the active
-version's record, manifest, worker and every file its manifest names are there, with bytes
-that match their ETags.
+Each round of the first test forks a process that deploys new versions and rolls back, over
+and over, through the same functions the CLI and the API call (`host.deploy`), and kills it
+with SIGKILL after a random moment; the second kills the `wasmhost deploy` command itself.
+Then a fresh connection checks `PRAGMA integrity_check`, and that the active version's
+record, manifest, worker and every file its manifest names are there, with bytes that match
+their ETags.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import traceback
 from pathlib import Path
+from subprocess import DEVNULL
 
 import pytest
 from wasmtime import wat2wasm
@@ -31,6 +35,7 @@ from host.services import Services
 from host.storage import keys
 from host.storage.deployments import active_deployment, list_versions
 from host.storage.kv import SqliteStore
+from tests.conftest import ROOT
 from tests.runtime import wat_guests
 
 ROUNDS = 300
@@ -112,3 +117,29 @@ def test_kill_9_at_random_points_of_deploys_and_rollbacks(tmp_path: Path) -> Non
         killed_at_random(settings, round_number, rng.uniform(0, LONGEST_WAIT_SECONDS))
         seen.add(assert_sound_with_one_whole_version(settings.db))
     assert len(seen) > ROUNDS // 10, "the kills should have left many different versions active"
+
+
+CLI_ROUNDS = 12
+
+
+def test_kill_9_of_the_wasmhost_cli_midway_through_deploys(tmp_path: Path) -> None:
+    db, cache = tmp_path / "cli.db", tmp_path / "cache"
+    worker = tmp_path / "worker.wasm"
+    worker.write_bytes(WORKERS[0])
+    rng = random.Random(7)
+    env = {**os.environ, "WASMHOST_CACHE_DIR": str(cache)}
+    for round_number in range(CLI_ROUNDS):
+        assets = tmp_path / f"assets-{round_number}"
+        assets.mkdir()
+        for path, data in bundle(rng).files.items():
+            (assets / path.lstrip("/")).write_bytes(data)
+        command = [sys.executable, "-m", "host", "deploy", "--project", PROJECT,
+                   "--worker", str(worker), "--assets", str(assets), "--db", str(db)]  # fmt: skip
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=DEVNULL, stderr=DEVNULL)
+        if round_number == 0:
+            assert process.wait(timeout=120) == 0  # one whole version first
+            continue
+        time.sleep(rng.uniform(0.2, 1.5))  # the CLI starts in about half a second
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert_sound_with_one_whole_version(db)
