@@ -10,7 +10,7 @@ from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
 from host.project_limits import project_limits, sandbox_limits
-from host.reuse import complete_from_storage
+from host.reuse import complete_from_storage, stored_variants
 from host.services import Services
 from host.storage.deployments import (
     Deployment,
@@ -61,7 +61,8 @@ def deploy(
         strict_isolation = kept.strict_isolation
     worker = services.loader.compile(bundle.worker)
     services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
-    assets = build_assets(bundle.files, asset_options) if bundle.has_assets else None
+    known = stored_variants(services.store, previous) if previous else None
+    assets = build_assets(bundle.files, asset_options, known) if bundle.has_assets else None
     new = NewVersion(
         worker=bundle.worker,
         worker_sha256=worker.sha256,

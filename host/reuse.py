@@ -1,5 +1,6 @@
 """Uploads that skip what a project stores already (wrangler's flow): which parts a project
-lacks, and a bundle completed from storage with the parts it reused.
+lacks, and a bundle completed from storage with the parts it reused; and compressed variants
+an earlier version made, taken instead of compressing unchanged files again.
 
 A client asks which of its files (and worker), by SHA-256, the project lacks, then uploads
 only those, naming the rest in `reuse.json` (`host.bundle.Reuse`). Only the project's own
@@ -9,12 +10,17 @@ stored parts can be reused, and each one's bytes are checked against the SHA-256
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
+from host.assets.compress import Known
+from host.assets.manifest import etag_for
 from host.bundle import Bundle, BundleLimits
 from host.errors import DeployError
 from host.storage import keys
+from host.storage.deployments import Deployment
 from host.storage.kv import SqliteStore
 
 ETAG_HEX_LENGTH = 32  # files are stored under their ETag: the first 32 hex digits of SHA-256
@@ -62,3 +68,28 @@ def _checked(data: bytes | None, sha256: str, what: str) -> bytes:
     if data is None or hashlib.sha256(data).hexdigest() != sha256:
         raise ReusedPartGone(f"{what} is not stored with SHA-256 {sha256}: upload it whole")
     return data
+
+
+def stored_variants(store: SqliteStore, previous: Deployment) -> Known:
+    """`known(data)` for `compress_files`: the variants `previous` stored for those bytes."""
+    raw = store.get(keys.manifest_key(previous.project_id, previous.version))
+    made = {} if raw is None else _variant_etags(json.loads(raw))
+
+    def known(data: bytes) -> dict[str, bytes] | None:
+        """The stored variants of `data`, if every one of them is still there."""
+        etags = made.get(etag_for(data))
+        if not etags:
+            return None
+        found = {enc: store.get(keys.file_key(previous.project_id, e)) for enc, e in etags.items()}
+        return None if None in found.values() else {e: d for e, d in found.items() if d}
+
+    return known
+
+
+def _variant_etags(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """A manifest document's identity ETag to its variants' ETags, by encoding."""
+    return {
+        entry["etag"]: {enc: variant["etag"] for enc, variant in entry["variants"].items()}
+        for entry in document.get("files", {}).values()
+        if entry.get("variants")
+    }

@@ -1,4 +1,5 @@
-"""A redeploy keeps the active version's settings unless it gives new ones."""
+"""A redeploy keeps the active version's settings unless it gives new ones, and the compressed
+variants of files it did not change."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,6 +7,8 @@ from pathlib import Path
 import pytest
 from wasmtime import wat2wasm
 
+from host.assets import compress
+from host.assets.manifests import ManifestCache
 from host.bundle import Bundle
 from host.config import Settings
 from host.deploy import deploy
@@ -57,3 +60,24 @@ def test_a_first_deploy_takes_the_defaults(services: Services) -> None:
         "not_found_handling": "none",
     }
     assert (first.strict_isolation, dict(first.limits)) == (False, {})
+
+
+def test_a_redeploy_takes_the_stored_variants_of_unchanged_files(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = b"export const greet = (name) => `hello ${name}`;\n" * 2000
+    calls: list[int] = []
+    real = compress.compress_one
+    monkeypatch.setattr(
+        compress, "compress_one", lambda data: calls.append(len(data)) or real(data)
+    )
+    files = {"/app.js": script, "/other.js": script + b"//2\n"}
+    first = deploy(services, "p", Bundle(WORKER, files, has_assets=True), {})
+    assert len(calls) == 2
+    files["/other.js"] = script + b"//3\n"
+    second = deploy(services, "p", Bundle(WORKER, files, has_assets=True), {})
+    assert len(calls) == 3  # only the changed file was compressed again
+    manifests = [ManifestCache(services.store).get(version).manifest for version in (first, second)]
+    assert manifests[0] is not None and manifests[1] is not None
+    assert manifests[0].files["/app.js"] == manifests[1].files["/app.js"]
+    assert manifests[1].files["/app.js"].variants  # brotli and gzip, as stored the first time

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from host.assets.compress import compress_files
+from host.assets.compress import Known, compress_files
 from host.assets.headerrules import NO_HEADER_RULES, HeaderRules, parse_headers_file
 from host.assets.manifest import Manifest, build_asset_manifest
 from host.assets.options import DEFAULT_OPTIONS, AssetOptions
@@ -32,13 +32,14 @@ class BuiltAssets:
 
 
 def build_assets(
-    files: Mapping[str, bytes], options: AssetOptions = DEFAULT_OPTIONS
+    files: Mapping[str, bytes], options: AssetOptions = DEFAULT_OPTIONS, known: Known | None = None
 ) -> BuiltAssets:
-    """Parse the rule files, compress what is worth it, describe every served file."""
+    """Parse the rule files, compress what is worth it (`known` gives variants an earlier
+    version made), describe every served file."""
     served = {path: data for path, data in files.items() if path not in RULE_FILES}
     header_rules = _header_rules(files)
     redirect_rules = _redirect_rules(files, options)
-    by_path = compress_files(served)
+    by_path = compress_files(served, known)
     manifest = build_asset_manifest(served, by_path, header_rules, redirect_rules)
     check_redirect_loops(manifest, options)
     return BuiltAssets(manifest, served, _by_encoding(by_path))

@@ -74,14 +74,24 @@ def candidates(files: Mapping[str, bytes]) -> list[str]:
     )
 
 
-def compress_files(files: Mapping[str, bytes]) -> dict[str, dict[str, bytes]]:
-    """Pathname to its worthwhile variants (encoding to bytes), for every compressible file."""
+Known = Callable[[bytes], "dict[str, bytes] | None"]
+
+
+def compress_files(
+    files: Mapping[str, bytes], known: Known | None = None
+) -> dict[str, dict[str, bytes]]:
+    """Pathname to its worthwhile variants (encoding to bytes), for every compressible file.
+
+    `known(data)` may give the variants already made for those bytes (by an earlier version):
+    they are what compressing them again would make, so they are taken instead.
+    """
     done: dict[bytes, dict[str, bytes]] = {}
     result: dict[str, dict[str, bytes]] = {}
     for path in candidates(files):
         data = files[path]
         if data not in done:
-            done[data] = compress_one(data)
+            earlier = known(data) if known else None
+            done[data] = earlier if earlier is not None else compress_one(data)
         if done[data]:
             result[path] = done[data]
     return result
