@@ -151,18 +151,21 @@ def _deploy_remote(
     started = time.monotonic()
     try:
         remote = RemoteControl(url, token)
-        result, sent = remote.deploy(target.project, bundle, query)
+        result, sent = remote.deploy(
+            target.project,
+            bundle,
+            query,
+            lambda sending: click.echo(f"uploading {sending.describe()}…", err=True),
+        )
     except ControlError as error:
         raise failed(error) from None
     if as_json:
         click.echo(json.dumps(result, indent=2, sort_keys=True))
         return
-    with_worker = "the worker and " if sent.worker else ""
     click.echo(
         f"deployed {target.project} version {result['version']} to {remote.url}"
         f" in {time.monotonic() - started:.1f} s"
-        f" (sent {with_worker}{sent.files} of {sent.total_files} files,"
-        f" {sent.bytes / 1e6:.1f} MB; worker {result['worker_sha256'][:12]})"
+        f" (sent {sent.describe()}; worker {result['worker_sha256'][:12]})"
     )
 
 

@@ -10,7 +10,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,18 +144,27 @@ class RemoteControl:
         self.call("DELETE", f"/v1/projects/{project_id}")
 
     def deploy(
-        self, project_id: str, bundle: Bundle, options: Mapping[str, str]
+        self,
+        project_id: str,
+        bundle: Bundle,
+        options: Mapping[str, str],
+        announce: Callable[[Sent], object] = lambda sent: None,
     ) -> tuple[dict[str, Any], Sent]:
-        """Upload only what the project lacks (asked first), then deploy; what was sent."""
+        """Upload only what the project lacks (asked first), then deploy; what was sent.
+
+        `announce(sent)` is called before the upload starts.
+        """
         query = urllib.parse.urlencode(options)
         path = f"/v1/projects/{project_id}/deployments" + (f"?{query}" if query else "")
         reuse = self._reusable(project_id, bundle)
+        announce(Sent.of(bundle, reuse))
         try:
             result = self.call("POST", path, pack(bundle, reuse), "application/gzip")
         except ControlError as error:
             if error.code != "reused_part_gone":
                 raise
             reuse = None  # pruned between asking and deploying: send everything
+            announce(Sent.of(bundle, None))
             result = self.call("POST", path, pack(bundle), "application/gzip")
         return dict(result), Sent.of(bundle, reuse)
 
@@ -201,6 +210,11 @@ class Sent:
     bytes: int
     total_files: int
     worker: bool
+
+    def describe(self) -> str:
+        """`the worker and 3 of 1000 files, 1.2 MB`."""
+        with_worker = "the worker and " if self.worker else ""
+        return f"{with_worker}{self.files} of {self.total_files} files, {self.bytes / 1e6:.1f} MB"
 
     @classmethod
     def of(cls, bundle: Bundle, reuse: Reuse | None) -> Sent:

@@ -48,7 +48,8 @@ class SampleApp:
 
     def close(self) -> None:
         """Say which process closed its app."""
-        print(f"closed {os.getpid()}", flush=True)
+        sys.stdout.flush()
+        os.write(1, f"closed {os.getpid()}\n".encode())  # one write: workers may close at once
 
 
 def broken_app() -> SampleApp:

@@ -179,6 +179,7 @@ def test_a_redeploy_with_one_file_changed_uploads_one_file(
     second = run_cli(*deploy, *url, cache_dir=host.cache_dir)
     assert "deployed dedup version 2" in second.stdout
     assert "(sent 1 of 1000 files" in second.stdout  # and not the worker
+    assert "uploading 1 of 1000 files" in second.stderr
     assert host.get("dedup", "/page7.txt").text == "page 7, edited"
     assert host.get("dedup", "/page8.txt").text == "page 8"
 
