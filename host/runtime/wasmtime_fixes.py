@@ -13,11 +13,12 @@
    call). A function's type never changes, so it is kept with the function, and each type
    object keeps what it learned about its parts. Host functions (imports) are called with
    their type as a borrowed pointer each time: their parameter and result types are kept per
-   Python function instead (each of ours is registered with one WIT type). Strings are copied
-   by one C call each way (stock: a new ctypes array type per length, then a memmove).
+   registration instead (`_Registered`: one linker, one component). Strings are copied by one
+   C call each way (stock: a new ctypes array type per length, then a memmove).
 4. Speed: a JavaScript guest asks for the time about fifty times a request. A host function
    marked with `u64_result` (no parameters, a `u64` result, cannot fail) is answered straight
-   from the trampoline, without wasmtime-py's store wrapper and conversions.
+   from the trampoline, without wasmtime-py's store wrapper and conversions, once its first
+   call has shown that the component declared it as `func() -> u64`.
 5. Bounds: a guest can return a list of millions of small items (say, empty headers), which
    the stock conversion lifts one by one in Python for seconds before anyone can look at its
    length. A list of anything but bytes longer than `MAX_LIFTED_ITEMS` is refused before any
@@ -27,6 +28,7 @@
 from __future__ import annotations
 
 import ctypes
+import inspect
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -180,19 +182,56 @@ def _string_from_c(self: _types.String, c: Any) -> str:
 
 
 _HostTypes = tuple[list[Any], Any]
-_host_types: dict[Any, _HostTypes] = {}
-
-
-def _types_of(func: Any, ty_raw: Any, store: Any) -> _HostTypes:
-    """A host function's parameter and result types, read from the C API once."""
-    known = _host_types.get(func)
-    if known is None:
-        with _types.FuncType._from_ptr(ty_raw, owner=store) as fty:
-            known = _host_types[func] = ([ty for _, ty in fty.params], fty.result)
-    return known
-
-
 _U64 = ffi.WASMTIME_COMPONENT_U64.value
+_stock_add_func = _linker.LinkerInstance.add_func
+
+
+class _Registered:
+    """One registration of a host function in one linker, with the types its component gave it.
+
+    A component may declare an import with any signature (only names are checked at deploy),
+    so types are learned per registration: each linker is made for one component, and one
+    component's declarations never change. Learning them per Python function instead would
+    let one tenant's component decide how another's arguments are read.
+    """
+
+    __slots__ = ("arity", "fast", "func", "types")
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.types: _HostTypes | None = None
+        self.fast = False  # a `u64_result` function whose component declared `func() -> u64`
+        self.arity = _arity(func)  # positional parameters (the store first, but for u64_result)
+
+    def __call__(self, *args: Any) -> Any:
+        """Call the function (as wasmtime-py's own trampoline would)."""
+        return self.func(*args)
+
+    def learn(self, ty_raw: Any, store: Any) -> _HostTypes:
+        """The parameter and result types, read from the C API on the first call."""
+        if self.types is None:
+            with _types.FuncType._from_ptr(ty_raw, owner=store) as fty:
+                params, result = [ty for _, ty in fty.params], fty.result
+            self.types = (params, result)
+            marked = getattr(self.func, "__wasmhost_u64__", False)
+            self.fast = marked and not params and isinstance(result, _types.U64)
+        return self.types
+
+
+def _arity(func: Any) -> int | None:
+    """How many positional arguments `func` takes (None: any number, or unknown)."""
+    try:
+        parameters = inspect.signature(func, follow_wrapped=False).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+
+
+def _add_func(self: Any, name: str, func: Any) -> None:
+    """`LinkerInstance.add_func`, registering `func` as a `_Registered` of its own."""
+    _stock_add_func(self, name, _Registered(func))
 
 
 def u64_result(func: Any) -> Any:
@@ -206,23 +245,34 @@ def _host_call(
     idx: Any, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any, nresults: int
 ) -> Any:
     """wasmtime-py's host-function trampoline, with the function's types remembered."""
-    func = _linker.FUNCTIONS.get(idx or 0)
-    if getattr(func, "__wasmhost_u64__", False):
+    found = _linker.FUNCTIONS.get(idx or 0)
+    registered = found if isinstance(found, _Registered) else _Registered(found)
+    if registered.fast and nargs == 0 and nresults == 1:
         cell = results[0]
         cell.kind = _U64
-        cell.of.u64 = func()
+        cell.of.u64 = registered.func()
         return 0
 
     def run(store: Any) -> None:
-        params, result = _types_of(func, ty_raw, store)
-        assert len(params) == nargs and nresults == (0 if result is None else 1)
+        params, result = registered.learn(ty_raw, store)
+        if registered.fast and nargs == 0 and nresults == 1:  # its first call
+            result.convert_to_c(store, registered.func(), results)
+            return
+        declared = len(params) == nargs and nresults == (0 if result is None else 1)
+        expected = registered.arity in (None, len(params) + 1)
+        if not declared or not expected or getattr(registered.func, "__wasmhost_u64__", False):
+            raise WasmtimeError("the guest declared a host function with another signature")
         try:
             values = [ty.convert_from_c(args[i]) for i, ty in enumerate(params)]
         except ListTooLong as error:  # a WasmtimeError keeps it out of wasmtime-py's global
             raise WasmtimeError(f"the guest called the host with {error}") from None
-        value = func(store, *values)
+        value = registered.func(store, *values)
         if result is not None:
-            result.convert_to_c(store, value, results)
+            try:
+                result.convert_to_c(store, value, results)
+            except (TypeError, ValueError, AssertionError):
+                message = "the guest declared a host function's result as another type"
+                raise WasmtimeError(message) from None
 
     return _enter.catch_exceptions(context, run)
 
@@ -237,3 +287,4 @@ def install() -> None:
         _types.case_test_cache = _ThreadLocalSet()  # type: ignore[assignment]
     _remember_type_parts()
     _linker.func_impl = _host_call  # what Linker.add_func registers from now on
+    _linker.LinkerInstance.add_func = _add_func  # type: ignore[method-assign]
