@@ -21,6 +21,7 @@ from host.bundle import Bundle, Reuse
 from host.config import Settings
 from host.errors import WasmhostError
 from host.runtime.loader import sha256_hex
+from host.storage.projects import check_project_id
 from host.upload import pack
 from host.web.errors import api_message, error_code
 
@@ -128,20 +129,20 @@ class RemoteControl:
 
     def project(self, project_id: str) -> dict[str, Any]:
         """One project."""
-        return dict(self.call("GET", f"/v1/projects/{project_id}"))
+        return dict(self.call("GET", _project_path(project_id)))
 
     def versions(self, project_id: str) -> list[dict[str, Any]]:
         """The kept versions."""
-        return list(self.call("GET", f"/v1/projects/{project_id}/versions")["versions"])
+        return list(self.call("GET", _project_path(project_id, "/versions"))["versions"])
 
     def rollback(self, project_id: str, version: int) -> dict[str, Any]:
         """Switch to a kept version."""
         body = json.dumps({"version": version}).encode()
-        return dict(self.call("POST", f"/v1/projects/{project_id}/rollback", body))
+        return dict(self.call("POST", _project_path(project_id, "/rollback"), body))
 
     def delete(self, project_id: str) -> None:
         """Delete the project."""
-        self.call("DELETE", f"/v1/projects/{project_id}")
+        self.call("DELETE", _project_path(project_id))
 
     def deploy(
         self,
@@ -155,7 +156,7 @@ class RemoteControl:
         `announce(sent)` is called before the upload starts.
         """
         query = urllib.parse.urlencode(options)
-        path = f"/v1/projects/{project_id}/deployments" + (f"?{query}" if query else "")
+        path = _project_path(project_id, "/deployments") + (f"?{query}" if query else "")
         reuse = self._reusable(project_id, bundle)
         announce(Sent.of(bundle, reuse))
         try:
@@ -174,9 +175,9 @@ class RemoteControl:
         worker = sha256_hex(bundle.worker)
         body = json.dumps({"worker": worker, "files": sorted(set(hashes.values()))}).encode()
         try:
-            lacking = self.call("POST", f"/v1/projects/{project_id}/missing", body)
+            lacking = self.call("POST", _project_path(project_id, "/missing"), body)
         except ControlError as error:
-            if error.code == "not_found":  # a host from before uploads could skip parts
+            if error.code in ("not_found", "http_404"):  # a host from before uploads could skip
                 return None
             raise
         missing = set(lacking["files"])
@@ -224,6 +225,15 @@ class Sent:
         worker = reuse is None or reuse.worker_sha256 is None
         size = sum(map(len, sent)) + (len(bundle.worker) if worker else 0)
         return cls(len(sent), size, len(bundle.files), worker)
+
+
+def _project_path(project_id: str, rest: str = "") -> str:
+    """The API path of a project's resource; the id is checked here, before anything is sent."""
+    try:
+        check_project_id(project_id)
+    except WasmhostError as error:
+        raise ControlError("invalid_project_id", str(error)) from None
+    return f"/v1/projects/{project_id}{rest}"
 
 
 def checked_url(url: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,6 @@ from typing import Any
 
 from host.deploy import deploy
 from host.deploy_target import Asked, deploy_target
-from host.errors import WasmhostError
 from host.services import Services
 
 log = logging.getLogger("wasmhost.dev")
@@ -65,7 +65,7 @@ class DevSession:
                         self._services, target.project, bundle, target.options, None, target.limits
                     ).version
                 outcome = Outcome(target.project, version, None, time.monotonic() - started)
-            except WasmhostError as error:
+            except Exception as error:  # any failure shows as the error page
                 project = self.outcome.project
                 outcome = Outcome(project, None, str(error), time.monotonic() - started)
             self.outcome = outcome
@@ -81,16 +81,17 @@ def _bundle(services: Services, worker: Path, assets: Path | None) -> Any:
 
 
 def snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    """Every file under `folder` (but build outputs and tool folders) with mtime and size."""
+    """Every file under `folder` (but tool folders, never entered) with mtime and size."""
     found: dict[Path, tuple[int, int]] = {}
-    for path in folder.rglob("*"):
-        if SKIPPED.intersection(path.relative_to(folder).parts) or not path.is_file():
-            continue
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        found[path] = (stat.st_mtime_ns, stat.st_size)
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [name for name in dirs if name not in SKIPPED]
+        for name in names:
+            path = Path(root) / name
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found[path] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 

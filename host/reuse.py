@@ -52,8 +52,12 @@ def complete_from_storage(
         key = keys.worker_key(project_id, reuse.worker_sha256)
         bundle.worker = _checked(store.get(key), reuse.worker_sha256, "the worker")
     for pathname, sha256 in sorted(reuse.files.items()):
-        data = _checked(store.get(_file_key(project_id, sha256)), sha256, pathname)
-        bundle.add_file(pathname.removeprefix("/"), len(data), partial(bytes, data), limits)
+        key = _file_key(project_id, sha256)
+        size = store.size(key)
+        if size is None:
+            raise ReusedPartGone(f"{pathname} is not stored with SHA-256 {sha256}: upload it whole")
+        read = partial(_read_checked, store, key, sha256, pathname)
+        bundle.add_file(pathname.removeprefix("/"), size, read, limits)  # limits before reading
     bundle.reuse = None
     return bundle
 
@@ -61,6 +65,11 @@ def complete_from_storage(
 def _file_key(project_id: str, sha256: str) -> str:
     """Where the project keeps the file with this SHA-256."""
     return keys.file_key(project_id, sha256[:ETAG_HEX_LENGTH])
+
+
+def _read_checked(store: SqliteStore, key: str, sha256: str, what: str) -> bytes:
+    """The stored bytes under `key`, checked against `sha256`."""
+    return _checked(store.get(key), sha256, what)
 
 
 def _checked(data: bytes | None, sha256: str, what: str) -> bytes:

@@ -116,3 +116,10 @@ def test_an_unreachable_host_exits_4() -> None:
     result = run("projects", "--url", "http://127.0.0.1:9", "--token", "t")
     assert result.exit_code == 4
     assert result.output.startswith("Error: cannot reach http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("project_id", ["foo?x", "foo#x", "../foo"])
+def test_a_bad_id_is_refused_before_anything_is_sent(project_id: str) -> None:
+    result = run("delete", project_id, "--yes", "--url", "http://127.0.0.1:9", "--token", "t")
+    assert result.exit_code == 2
+    assert "invalid project id" in result.output

@@ -73,10 +73,12 @@ def write_version(
 ) -> tuple[Deployment, set[str]]:
     """Store `new` as the project's next version and switch to it, in one transaction.
 
-    Versions past the newest `keep` are forgotten in the same transaction. Returns the new
-    version and the workers no project keeps any more (their compiled artifacts can go).
+    Versions past the newest `keep` are forgotten in the same transaction, but never the one
+    that was serving until now (requests may still be reading it). Returns the new version
+    and the workers no project keeps any more (their compiled artifacts can go).
     """
     with store.atomic() as writes:
+        previous = active_deployment(store, project_id)
         latest = _latest_version(store, project_id)
         deployment = Deployment(
             project_id=project_id,
@@ -92,7 +94,8 @@ def write_version(
         )
         _write_parts(writes, project_id, deployment, new)
         _switch(writes, deployment)
-        released = forget_versions(store, writes, project_id, keep)
+        serving = {previous.version} if previous else set()  # requests may still be on it
+        released = forget_versions(store, writes, project_id, keep, serving)
     return deployment, released
 
 

@@ -90,6 +90,12 @@ class SqliteStore:
         row = self._conn.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone()
         return row is not None
 
+    def size(self, key: str) -> int | None:
+        """The length of the value under `key` (not read), or None if absent."""
+        row = self._conn.execute(f"SELECT length(value) FROM {TABLE} WHERE key = ?", (key,))
+        found = row.fetchone()
+        return None if found is None else int(found[0])
+
     def get_slice(self, key: str, start: int, length: int) -> bytes | None:
         """`length` bytes of the value under `key` from offset `start`, or None if absent.
 
@@ -189,14 +195,31 @@ def _blob_chunks(
     """Bytes `start` to `start + length` (or the end) of one value, `chunk_size` at a time."""
     position, end = start, None if length is None else start + length
     while end is None or position < end:
+        chunk = _read_chunk(conn, key, position, end, chunk_size)
+        if not chunk:
+            return
+        position += len(chunk)
+        yield chunk
+
+
+def _read_chunk(
+    conn: sqlite3.Connection, key: str, position: int, end: int | None, size: int
+) -> bytes:
+    """One chunk, the row found and read in one short read transaction (so a row id freed and
+    taken by another value in between can never be read); ValueGone if the key is gone."""
+    nested = conn.in_transaction  # inside a caller's snapshot(): it already holds one
+    if not nested:
+        conn.execute("BEGIN")
+    try:
         rowid = _rowid(conn, key)
         if rowid is None:
             raise ValueGone(f"{key} was deleted while it was being read")
         with conn.blobopen(TABLE, "value", rowid, readonly=True) as blob:
             stop = len(blob) if end is None else min(end, len(blob))
             if position >= stop:
-                return
+                return b""
             blob.seek(position)
-            chunk = blob.read(min(chunk_size, stop - position))
-        position += len(chunk)
-        yield chunk
+            return blob.read(min(size, stop - position))
+    finally:
+        if not nested:
+            conn.execute("ROLLBACK")

@@ -8,17 +8,22 @@ the transaction has committed (a crash in between leaves only a cache file behin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from host.storage import keys
 from host.storage.kv import SqliteStore, Writes
 
 
-def forget_versions(store: SqliteStore, writes: Writes, project_id: str, keep: int) -> set[str]:
-    """Delete all but the newest `keep` versions and the active one, with what only they used.
-
-    Returns the workers no project keeps any more.
+def forget_versions(
+    store: SqliteStore,
+    writes: Writes,
+    project_id: str,
+    keep: int,
+    also: Collection[int] = (),
+) -> set[str]:
+    """Delete all but the newest `keep` versions, the active one and those in `also`, with
+    what only they used. Returns the workers no project keeps any more.
     """
     active = store.get(keys.deployment_key(project_id))
     active_number = None if active is None else int(json.loads(active)["version"])
@@ -27,7 +32,7 @@ def forget_versions(store: SqliteStore, writes: Writes, project_id: str, keep: i
     kept, workers = [], set()
     for key, raw in records:
         number = _number(key)
-        if number in newest or number == active_number:
+        if number in newest or number == active_number or number in also:
             kept.append(number)
             workers.add(str(json.loads(raw)["worker_sha256"]))
         else:

@@ -80,7 +80,7 @@ def test_rollback_switches_to_a_kept_version_in_one_step(store: SqliteStore) -> 
     assert rolled.version == 1
     assert len(store.keys("")) == before  # nothing written but the switch
     deploy(store, 4)  # numbers go on from the highest ever
-    assert [v.version for v in list_versions(store, "p")] == [2, 3, 4]
+    assert [v.version for v in list_versions(store, "p")] == [1, 2, 3, 4]  # 1 was serving
 
 
 def test_rollback_to_a_version_not_kept_names_those_kept(store: SqliteStore) -> None:
@@ -108,7 +108,8 @@ def test_a_worker_is_released_once_no_kept_version_of_any_project_uses_it(
     deploy(store, 1, keep=1, worker=b"old")
     deploy(store, 1, keep=1, project="q", worker=b"old")
     old = etag_for(b"old").strip('"')
-    assert deploy(store, 2, keep=1, worker=b"new") == set()  # q still keeps it
+    deploy(store, 2, keep=1, worker=b"new")  # p keeps version 1 (serving until now) once more
+    assert deploy(store, 3, keep=1, worker=b"new") == set()  # q still keeps "old"
     assert store.keys(keys.workers_prefix("p")) == [keys.worker_key("p", etag_for(b"new")[1:-1])]
     assert delete_project(store, "q") == {old}
 
@@ -124,3 +125,14 @@ def test_delete_removes_everything_the_project_stored(store: SqliteStore) -> Non
     assert store.keys("") == []
     with pytest.raises(ProjectNotFound):
         delete_project(store, "p")
+
+
+def test_the_version_serving_until_a_deploy_is_kept_by_that_deploy(store: SqliteStore) -> None:
+    for n in (1, 2, 3):
+        deploy(store, n, keep=3)
+    activate_version(store, "p", 1)  # rolled back: requests are on version 1
+    deploy(store, 4, keep=3)
+    assert [v.version for v in list_versions(store, "p")] == [1, 2, 3, 4]
+    assert b"page 1" in stored_files(store)
+    deploy(store, 5, keep=3)  # the next deploy lets it go
+    assert [v.version for v in list_versions(store, "p")] == [3, 4, 5]

@@ -212,3 +212,25 @@ def test_reusing_what_the_project_does_not_store_is_409_and_keeps_nothing(
     assert (result.status_code, result.json["error"]["code"]) == (409, "reused_part_gone")
     documented(result, "POST", "/v1/projects/{project_id}/deployments")
     assert call(app, "GET", "/v1/projects/p").json["active"]["version"] == 1
+
+
+def test_reused_parts_count_against_the_upload_limits_before_they_are_read(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        db=tmp_path / "h.db", cache_dir=tmp_path / "c", token=TOKEN, max_upload_mb=1
+    )
+    host = create_app(settings)
+    try:
+        worker = bytes(wat2wasm(wat_guests.guest(wat_guests.HELLO)))
+        big = b"x" * 600_000
+        first = call(
+            host, "POST", "/v1/projects/p/deployments", pack(Bundle(worker, {"/a": big}, True))
+        )
+        assert first.status_code == 201, first.text
+        twice = Reuse(sha(worker), {"/a": sha(big), "/b": sha(big)})
+        result = call(host, "POST", "/v1/projects/p/deployments", pack(Bundle(worker), twice))
+        assert (result.status_code, result.json["error"]["code"]) == (422, "deploy_error")
+        assert "add up to more than" in result.json["error"]["message"]
+    finally:
+        host.close()
