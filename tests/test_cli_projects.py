@@ -123,3 +123,10 @@ def test_a_bad_id_is_refused_before_anything_is_sent(project_id: str) -> None:
     result = run("delete", project_id, "--yes", "--url", "http://127.0.0.1:9", "--token", "t")
     assert result.exit_code == 2
     assert "invalid project id" in result.output
+
+
+def test_a_database_that_is_not_there_is_not_created(tmp_path: Path) -> None:
+    result = run("projects", "--db", str(tmp_path / "typo.db"))
+    assert result.exit_code == 2
+    assert f"no database at {tmp_path / 'typo.db'}" in result.output
+    assert not (tmp_path / "typo.db").exists()
