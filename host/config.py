@@ -49,6 +49,11 @@ class Settings:
     project_concurrency: int = _setting(
         8, "Requests of one project in progress per host process; more get 503 and Retry-After."
     )
+    project_memory_mb: int = _setting(
+        1024,
+        "Linear memory one project's instances may reserve in all per host process, serving or"
+        " kept warm (each reserves its memory limit); beyond it, 503 and Retry-After.",
+    )
     request_memory_mb: int = _setting(
         128, "Bytes the host holds for one request: bodies received, built, or loaded to be sent."
     )
@@ -80,6 +85,11 @@ class Settings:
             value = getattr(self, f.name)
             if f.type in ("int", int) and (not isinstance(value, int) or value < 1):
                 raise SettingsError(f"{f.name} must be a whole number of at least 1, not {value!r}")
+        if self.project_memory_mb < self.memory_limit_mb:
+            raise SettingsError(
+                f"project_memory_mb ({self.project_memory_mb}) must be at least memory_limit_mb"
+                f" ({self.memory_limit_mb}): no instance would fit"
+            )
 
     @property
     def compiled_dir(self) -> Path:

@@ -61,6 +61,10 @@ class ProjectBusy(WasmhostError):
     """The project already has its share of the host's capacity in progress."""
 
 
+class ProjectOverMemory(ProjectBusy):
+    """The project's instances already reserve its whole memory budget in this process."""
+
+
 class RequestTooLarge(WasmhostError):
     """The request body is larger than the host accepts."""
 

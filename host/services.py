@@ -56,7 +56,7 @@ class Services:
                 host_secret(store, "compiled-artifacts"),
                 settings.compiled_cache_size,
             ),
-            sandbox=Sandbox(engine, limits, pool),
+            sandbox=Sandbox(engine, limits, pool, settings.project_memory_mb * MIB),
         )
 
     def close(self) -> None:

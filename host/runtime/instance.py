@@ -22,6 +22,7 @@ from host.runtime.limits import Limits
 from host.runtime.linker import RequestScope, bound_to
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
+from host.runtime.project_memory import Reservation
 from host.runtime.wasi.state import WasiState, active
 
 # Body handles are u32 in the world; retire an instance well before its numbers run out.
@@ -41,6 +42,12 @@ class Instance:
         self._wasi = WasiState()
         self._store = _sandboxed_store(engine, limits)
         self._fetch: Func | None = None
+        self.reservation: Reservation | None = None  # its share of the project's memory budget
+
+    def retire(self) -> None:
+        """Done with: give its memory back to the project's budget (its Store goes with it)."""
+        if self.reservation is not None:
+            self.reservation.release()
 
     @property
     def reusable(self) -> bool:

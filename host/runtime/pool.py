@@ -57,7 +57,7 @@ class InstancePool:
                 self._projects.move_to_end(project_id)
                 self._count -= 1
                 return entry.idle.pop()
-        del stale  # the old deployment's Stores are freed here, outside the lock
+        _drop(stale)  # the old deployment's Stores are freed here, outside the lock
         return None
 
     def give(self, project_id: str, deployment_id: str, instance: Instance) -> None:
@@ -76,13 +76,14 @@ class InstancePool:
                 self._count -= 1
             while self._count > self._limits.total:
                 dropped.append(self._pop_least_recent())
-        del dropped  # the Stores are freed here, outside the lock
+        _drop(dropped)  # the Stores are freed here, outside the lock
         self._keep_within_memory()
 
     def drop_project(self, project_id: str) -> int:
         """Drop every idle instance of a project; returns how many there were."""
         with self._lock:
             dropped = self._remove_project(project_id)
+        _drop(dropped)
         return len(dropped)
 
     def __len__(self) -> int:
@@ -119,7 +120,7 @@ class InstancePool:
                 if self._count == 0:
                     return
                 dropped = self._pop_least_recent()
-            del dropped
+            dropped.retire()
 
     def _rss(self) -> int:
         """This process's resident set size in bytes (one read of /proc/self/statm)."""
@@ -131,3 +132,9 @@ class InstancePool:
         if self._statm < 0:
             return 0
         return int(os.pread(self._statm, 128, 0).split()[1]) * PAGE_SIZE
+
+
+def _drop(instances: list[Instance]) -> None:
+    """Retire instances taken out of the pool (outside the lock)."""
+    for instance in instances:
+        instance.retire()

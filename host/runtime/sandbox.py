@@ -1,9 +1,10 @@
 """The sandbox: runs a worker's `fetch` for a request in an instance with limits.
 
 A request leases an instance: a warm one of its project's deployment when the pool has one,
-else a fresh one (instantiated within the request's deadline). After the request, the instance
-goes back to the pool unless it trapped, hit a limit, served its share of requests, or the
-project asked for a fresh instance per request.
+else a fresh one (instantiated within the request's deadline), which reserves its memory cap
+from the project's budget. After the request, the instance goes back to the pool unless it
+trapped, hit a limit, served its share of requests, or the project asked for a fresh instance
+per request.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from host.runtime.linker import NoRequest, RequestScope, create_linker
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.pool import InstancePool, PoolLimits
+from host.runtime.project_memory import ProjectMemory
 from host.runtime.values import WitRequest, WitResponse, response_from_wit
 from host.runtime.wasmtime_fixes import ListTooLong
 from host.runtime.world import error_summary
@@ -76,12 +78,19 @@ class Lease:
 class Sandbox:
     """Makes, lends and keeps instances of compiled workers."""
 
-    def __init__(self, engine: Engine, limits: Limits, pool: PoolLimits | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        limits: Limits,
+        pool: PoolLimits | None = None,
+        project_memory_bytes: int = 2**63,
+    ) -> None:
         self._engine = engine
         self.limits = limits
         self._linkers: OrderedDict[str, Linker] = OrderedDict()
         self._linkers_lock = threading.Lock()
         self.pool = InstancePool(pool or PoolLimits())
+        self.project_memory = ProjectMemory(project_memory_bytes)
 
     @contextmanager
     def lease(
@@ -90,10 +99,18 @@ class Sandbox:
         """An instance for one request: a warm one kept for `key` if any, else a fresh one.
 
         `limits` (the sandbox's own by default) are those of the deployment `key` names.
+        ProjectOverMemory if a fresh one would pass the project's memory budget.
         """
+        limits = limits or self.limits
         instance = self.pool.take(key.project_id, key.deployment_id) if key else None
         if instance is None or instance.worker.sha256 != worker.sha256:
-            instance = self._new_instance(worker, limits or self.limits)
+            if instance is not None:
+                instance.retire()
+            instance = self._new_instance(worker, limits)
+            if key is not None:
+                instance.reservation = self.project_memory.reserve(
+                    key.project_id, limits.memory_bytes
+                )
         lease = Lease(instance)
         try:
             yield lease
@@ -101,6 +118,8 @@ class Sandbox:
             lease.release()
             if key is not None and instance.reusable:
                 self.pool.give(key.project_id, key.deployment_id, instance)
+            else:
+                instance.retire()
 
     def fetch(
         self, worker: CompiledWorker, scope: RequestScope, output: GuestOutput, req: WitRequest

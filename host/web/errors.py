@@ -24,6 +24,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.GuestWallClockExceeded: (504, "Worker exceeded its wall-clock time limit"),
     errors.GuestOverBudget: (503, "Worker exceeded its memory limit"),
     errors.ProjectBusy: (503, "Project is at its concurrency limit; retry shortly"),
+    errors.ProjectOverMemory: (503, "Project is at its memory limit; retry shortly"),
     errors.GuestBadResponse: (502, "Worker returned an invalid response"),
     errors.GuestTrapped: (500, "Worker threw an exception"),
     errors.WorkerUnavailable: (503, "Worker unavailable"),
