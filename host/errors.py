@@ -65,6 +65,10 @@ class ProjectOverMemory(ProjectBusy):
     """The project's instances already reserve its whole memory budget in this process."""
 
 
+class StorageBusy(WasmhostError):
+    """The database stayed locked by another writer for longer than the host waits."""
+
+
 class RequestTooLarge(WasmhostError):
     """The request body is larger than the host accepts."""
 

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from host.errors import StorageBusy
+
 TABLE = "kv"
 CHUNK_SIZE = 256 * 1024
+BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another one before giving up
 
 
 class ValueGone(KeyError):
@@ -68,7 +71,7 @@ class SqliteStore:
         """A new autocommit connection; transactions are opened explicitly."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
@@ -162,9 +165,16 @@ class SqliteStore:
 
     @contextmanager
     def atomic(self) -> Iterator[Writes]:
-        """A batch of writes that lands whole or not at all."""
+        """A batch of writes that lands whole or not at all; StorageBusy if another writer
+        keeps the database locked past the busy timeout."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                seconds = BUSY_TIMEOUT_MS // 1000
+                raise StorageBusy(f"another writer held the database for {seconds} s") from None
+            raise
         try:
             yield Writes(conn)
             conn.execute("COMMIT")

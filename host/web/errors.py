@@ -28,6 +28,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.GuestBadResponse: (502, "Worker returned an invalid response"),
     errors.GuestTrapped: (500, "Worker threw an exception"),
     errors.WorkerUnavailable: (503, "Worker unavailable"),
+    errors.StorageBusy: (503, "Storage is busy with another change; retry shortly"),
     errors.RequestTooLarge: (413, None),
     errors.Unauthorized: (401, None),
     errors.ApiDisabled: (403, None),
@@ -71,7 +72,7 @@ def handle_error(req: falcon.Request, resp: falcon.Response, error: Exception, _
     resp.text = text + "\n"
     if isinstance(error, errors.Unauthorized):
         resp.set_header("WWW-Authenticate", 'Bearer realm="wasmhost"')
-    elif isinstance(error, errors.ProjectBusy):
+    elif isinstance(error, (errors.ProjectBusy, errors.StorageBusy)):
         resp.set_header("Retry-After", "1")
 
 

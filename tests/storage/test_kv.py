@@ -103,3 +103,23 @@ def test_slices_are_read_in_sqlite(store: SqliteStore) -> None:
     for start, length in [(0, 1), (10, 100), (1000, 24), (1000, 500), (0, 1024)]:
         assert store.get_slice("blob", start, length) == data[start : start + length]
     assert store.get_slice("missing", 0, 1) is None
+
+
+def test_a_writer_locked_out_past_the_busy_timeout_gets_storage_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from host.errors import StorageBusy
+    from host.storage import kv
+
+    monkeypatch.setattr(kv, "BUSY_TIMEOUT_MS", 100)
+    store = SqliteStore(tmp_path / "kv.db")
+    other = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StorageBusy, match="another writer held the database"), store.atomic() as w:
+        w.put("a", b"1")
+    other.execute("ROLLBACK")
+    with store.atomic() as w:
+        w.put("a", b"1")
+    assert store.get("a") == b"1"

@@ -234,3 +234,35 @@ def test_reused_parts_count_against_the_upload_limits_before_they_are_read(
         assert "add up to more than" in result.json["error"]["message"]
     finally:
         host.close()
+
+
+def test_a_change_while_another_writer_holds_the_database_is_503_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from host.storage import kv
+
+    monkeypatch.setattr(kv, "BUSY_TIMEOUT_MS", 100)
+    settings = Settings(db=tmp_path / "h.db", cache_dir=tmp_path / "c", token=TOKEN)
+    app = create_app(settings)
+    try:
+        first = call(app, "POST", "/v1/projects/site/deployments", bundle(a_txt=b"1"))
+        assert first.status_code == 201, first.text
+        other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        for method, path, body in [
+            ("POST", "/v1/projects/site/deployments", bundle(a_txt=b"2")),
+            ("POST", "/v1/projects/site/rollback", json.dumps({"version": 1}).encode()),
+            ("DELETE", "/v1/projects/site", None),
+        ]:
+            busy = call(app, method, path, body)
+            assert busy.status_code == 503, busy.text
+            assert busy.headers["Retry-After"] == "1"
+            route = path.replace("site", "{project_id}")
+            assert documented(busy, method, route)["error"]["code"] == "storage_busy"
+        other.execute("ROLLBACK")
+        shown = call(app, "GET", "/v1/projects/site").json
+        assert (shown["active"]["version"], shown["versions"]) == (1, 1)
+    finally:
+        app.close()
