@@ -121,6 +121,27 @@ def test_api_refuses_bad_uploads(host: Host) -> None:
     assert reply.status == 422
 
 
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_json_body_past_its_limit_is_413_sent_chunked_or_not(host: Host, chunked: bool) -> None:
+    import http.client
+
+    body = json.dumps({"version": 1, "pad": "x" * (3 * 1024 * 1024)}).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=60)
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Host": f"127.0.0.1:{host.port}"}
+        if not chunked:
+            headers["Content-Length"] = str(len(body))
+        chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+        payload = chunks if chunked else body
+        conn.request("POST", "/v1/projects/any/rollback", payload, headers, encode_chunked=chunked)
+        response = conn.getresponse()
+        text = response.read().decode()
+    finally:
+        conn.close()
+    assert response.status == 413  # from the server, which reads no further
+    assert "request body larger than 2097152 bytes (a control-plane JSON body)" in text
+
+
 def test_cli_deploys_through_the_api(host: Host, hello_py: Path, tmp_path: Path) -> None:
     public = site(tmp_path / "s", y__txt="sent by url")
     result = run_cli(
