@@ -66,15 +66,11 @@ def deploy_target(asked: Asked) -> Iterator[Target]:
 
 
 def _config(asked: Asked) -> ProjectConfig | None:
-    """The folder's config file, read (None when no folder was given and none is needed)."""
-    if asked.folder is None:
-        if asked.worker is not None:
-            return None
-        folder = Path(".")
-    else:
-        folder = asked.folder
-        if not folder.is_dir():
-            raise TargetError(f"{folder} is not a folder: give the project's folder")
+    """The config file of the folder given (or of the current one), read; None without one
+    when --worker says what to deploy."""
+    folder = asked.folder or Path(".")
+    if not folder.is_dir():
+        raise TargetError(f"{folder} is not a folder: give the project's folder")
     found = find_config(folder)
     if found is None:
         if asked.worker is None and not _has_entry(folder):

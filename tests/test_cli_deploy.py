@@ -103,3 +103,13 @@ def test_json_prints_the_new_version(folder: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == 1
+
+
+def test_without_a_folder_the_current_ones_config_is_read_even_with_worker(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(folder)
+    result = run("deploy", "--worker", "w.wasm", "--db", "h.db", cwd=folder)
+    assert result.exit_code == 0, result.output
+    assert "using wasmhost.toml" in result.output
+    assert [f["path"] for f in shown(folder / "h.db", "from-config")["files"]] == ["/404.html"]  # type: ignore[union-attr]
