@@ -11,12 +11,13 @@ import click
 
 from host import logs
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
-from host.bundle import Bundle, read_folder
+from host.bundle import read_folder
 from host.cli_projects import failed
 from host.config import Settings
 from host.control_client import ControlError, RemoteControl
 from host.deploy_target import Asked, Target, deploy_target
 from host.errors import WasmhostError
+from host.progress import Progress
 from host.projects import describe
 
 DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
@@ -118,12 +119,17 @@ def _deploy_local(
     logs.configure(logging.WARNING)
     settings = Settings.from_env(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
-    _say_reading(bundle)
     started = time.monotonic()
     services = Services.create(settings)
     try:
         deployment = run_deploy(
-            services, target.project, bundle, target.options, strict_isolation, target.limits
+            services,
+            target.project,
+            bundle,
+            target.options,
+            strict_isolation,
+            target.limits,
+            Progress(),
         )
     finally:
         services.close()
@@ -144,19 +150,13 @@ def _deploy_remote(
     from host.deploy import bundle_limits
 
     bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
-    _say_reading(bundle)
     query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
     if strict_isolation is not None:
         query["strict_isolation"] = str(strict_isolation).lower()
     started = time.monotonic()
     try:
         remote = RemoteControl(url, token)
-        result, sent = remote.deploy(
-            target.project,
-            bundle,
-            query,
-            lambda sending: click.echo(f"uploading {sending.describe()}…", err=True),
-        )
+        result, sent = remote.deploy(target.project, bundle, query, Progress())
     except ControlError as error:
         raise failed(error) from None
     if as_json:
@@ -167,9 +167,3 @@ def _deploy_remote(
         f" in {time.monotonic() - started:.1f} s"
         f" (sent {sent.describe()}; worker {result['worker_sha256'][:12]})"
     )
-
-
-def _say_reading(bundle: Bundle) -> None:
-    """Tell the user what is about to be validated (compiling can take seconds)."""
-    size = len(bundle.worker) / 1e6
-    click.echo(f"checking worker ({size:.1f} MB) and {len(bundle.files)} asset files…", err=True)

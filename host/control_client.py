@@ -10,7 +10,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from host.bundle import Bundle, Reuse
 from host.config import Settings
 from host.errors import WasmhostError
+from host.progress import QUIET, Progress
 from host.runtime.loader import sha256_hex
 from host.storage.projects import check_project_id
 from host.upload import pack
@@ -149,25 +150,26 @@ class RemoteControl:
         project_id: str,
         bundle: Bundle,
         options: Mapping[str, str],
-        announce: Callable[[Sent], object] = lambda sent: None,
+        progress: Progress = QUIET,
     ) -> tuple[dict[str, Any], Sent]:
-        """Upload only what the project lacks (asked first), then deploy; what was sent.
-
-        `announce(sent)` is called before the upload starts.
-        """
+        """Upload only what the project lacks (asked first), then deploy; what was sent."""
         query = urllib.parse.urlencode(options)
         path = _project_path(project_id, "/deployments") + (f"?{query}" if query else "")
         reuse = self._reusable(project_id, bundle)
-        announce(Sent.of(bundle, reuse))
         try:
-            result = self.call("POST", path, pack(bundle, reuse), "application/gzip")
+            result = self._send(path, bundle, reuse, progress)
         except ControlError as error:
             if error.code != "reused_part_gone":
                 raise
             reuse = None  # pruned between asking and deploying: send everything
-            announce(Sent.of(bundle, None))
-            result = self.call("POST", path, pack(bundle), "application/gzip")
+            result = self._send(path, bundle, reuse, progress)
         return dict(result), Sent.of(bundle, reuse)
+
+    def _send(self, path: str, bundle: Bundle, reuse: Reuse | None, progress: Progress) -> Any:
+        """POST the bundle without the parts `reuse` names, reporting it as one step."""
+        sent = Sent.of(bundle, reuse).describe()
+        with progress.step(f"sending {sent}; the host checks and compiles it"):
+            return self.call("POST", path, pack(bundle, reuse), "application/gzip")
 
     def _reusable(self, project_id: str, bundle: Bundle) -> Reuse | None:
         """The parts of `bundle` the project stores already (None: the host cannot tell)."""

@@ -9,6 +9,7 @@ from host.assets.build import build_assets
 from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
+from host.progress import QUIET, Progress
 from host.project_limits import project_limits, sandbox_limits
 from host.reuse import complete_from_storage, stored_variants
 from host.services import Services
@@ -41,6 +42,7 @@ def deploy(
     options: Mapping[str, str],
     strict_isolation: bool | None = None,
     limits: Mapping[str, object] | None = None,
+    progress: Progress = QUIET,
 ) -> Deployment:
     """Validate everything, then store a new version and switch to it in one transaction.
 
@@ -48,7 +50,7 @@ def deploy(
     the sandbox limits (the project's own `limits`, if it asks for tighter ones), the files
     pass the limits and the options are valid. With `strict_isolation` every request gets a
     fresh instance instead of a warm one. Asset options, `strict_isolation` and limits not
-    given keep the active version's values.
+    given keep the active version's values. Long steps are reported to `progress`.
     """
     check_project_id(project_id)
     limits_of_bundles = bundle_limits(services.settings)
@@ -59,10 +61,14 @@ def deploy(
     own_limits = {**kept.limits, **project_limits(limits or {}, services.settings)}
     if strict_isolation is None:
         strict_isolation = kept.strict_isolation
-    worker = services.loader.compile(bundle.worker)
-    services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
-    known = stored_variants(services.store, previous) if previous else None
-    assets = build_assets(bundle.files, asset_options, known) if bundle.has_assets else None
+    with progress.step(f"compiling and starting the worker ({len(bundle.worker) / 1e6:.1f} MB)"):
+        worker = services.loader.compile(bundle.worker)
+        services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
+    assets = None
+    if bundle.has_assets:
+        with progress.step(f"preparing {len(bundle.files)} asset files"):
+            known = stored_variants(services.store, previous) if previous else None
+            assets = build_assets(bundle.files, asset_options, known)
     new = NewVersion(
         worker=bundle.worker,
         worker_sha256=worker.sha256,
@@ -74,7 +80,8 @@ def deploy(
         limits=own_limits,
     )
     keep = services.settings.keep_versions
-    deployment, released = write_version(services.store, project_id, new, keep)
+    with progress.step(f"storing the new version of {project_id}"):
+        deployment, released = write_version(services.store, project_id, new, keep)
     services.sandbox.pool.drop_project(project_id)
     forget_workers(services, released)
     log.info(

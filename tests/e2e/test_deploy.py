@@ -124,20 +124,28 @@ def test_api_refuses_bad_uploads(host: Host) -> None:
 @pytest.mark.parametrize("chunked", [False, True])
 def test_a_json_body_past_its_limit_is_413_sent_chunked_or_not(host: Host, chunked: bool) -> None:
     import http.client
+    import select
+    import socket
 
     body = json.dumps({"version": 1, "pad": "x" * (3 * 1024 * 1024)}).encode()
-    conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=60)
-    try:
-        headers = {"Authorization": f"Bearer {TOKEN}", "Host": f"127.0.0.1:{host.port}"}
-        if not chunked:
-            headers["Content-Length"] = str(len(body))
-        chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
-        payload = chunks if chunked else body
-        conn.request("POST", "/v1/projects/any/rollback", payload, headers, encode_chunked=chunked)
-        response = conn.getresponse()
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+    head = (
+        f"POST /v1/projects/any/rollback HTTP/1.1\r\nHost: 127.0.0.1:{host.port}\r\n"
+        f"Authorization: Bearer {TOKEN}\r\n{framing}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", host.port), timeout=60) as sock:
+        sock.sendall(head.encode())
+        for start in range(0, len(body), 65536):
+            if select.select([sock], [], [], 0)[0]:
+                break  # answered already: the server reads no further
+            part = body[start : start + 65536]
+            try:
+                sock.sendall(b"%x\r\n%b\r\n" % (len(part), part) if chunked else part)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        response = http.client.HTTPResponse(sock)
+        response.begin()
         text = response.read().decode()
-    finally:
-        conn.close()
     assert response.status == 413  # from the server, which reads no further
     assert "request body larger than 2097152 bytes (a control-plane JSON body)" in text
 
@@ -200,7 +208,6 @@ def test_a_redeploy_with_one_file_changed_uploads_one_file(
     second = run_cli(*deploy, *url, cache_dir=host.cache_dir)
     assert "deployed dedup version 2" in second.stdout
     assert "(sent 1 of 1000 files" in second.stdout  # and not the worker
-    assert "uploading 1 of 1000 files" in second.stderr
     assert host.get("dedup", "/page7.txt").text == "page 7, edited"
     assert host.get("dedup", "/page8.txt").text == "page 8"
 
