@@ -77,6 +77,7 @@ class Bundle:
     has_assets: bool = False
     total_bytes: int = 0
     reuse: Reuse | None = None  # parts to take from storage (an upload that skipped them)
+    vars: dict[str, str] | None = None  # the guest's env variables (None: keep the active ones)
 
     def add_file(
         self, relative: str, size: int, read: Callable[[], bytes], limits: BundleLimits

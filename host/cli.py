@@ -14,6 +14,7 @@ from host.cli_build import build
 from host.cli_deploy import deploy
 from host.cli_dev import dev
 from host.cli_projects import COMMANDS
+from host.cli_secrets import secret
 from host.config import MIB, Settings
 from host.errors import WasmhostError
 
@@ -29,7 +30,7 @@ def main(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (deploy, dev, build, *COMMANDS):
+for _command in (deploy, dev, build, *COMMANDS, secret):
     main.add_command(_command)
 
 

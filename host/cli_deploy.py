@@ -61,6 +61,13 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
     type=click.IntRange(min=1),
     help="This project's memory per instance (at most the host's memory_limit_mb).",
 )
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable the worker reads as env.NAME (repeatable; over the config file's vars).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new version as JSON, for scripts.")
 def deploy(
     folder: Path | None,
@@ -73,14 +80,16 @@ def deploy(
     html_handling: str | None,
     not_found_handling: str | None,
     strict_isolation: bool | None,
+    variables: tuple[str, ...],
     as_json: bool,
     **limit_flags: int | None,
 ) -> None:
     """Deploy a project as a new version, atomically.
 
     DIR (default: here) is the project's folder: its wasmhost.toml, wrangler.toml or
-    wrangler.jsonc gives the name, entry module (built when needed), assets folder and asset
-    options. Flags override the file; settings given nowhere keep the active version's values.
+    wrangler.jsonc gives the name, entry module (built when needed), assets folder, asset
+    options and vars. Flags override the file; settings given nowhere keep the active
+    version's values. Secrets are set apart, with `wasmhost secret put`.
     """
     options = {
         name: value
@@ -95,7 +104,7 @@ def deploy(
         raise click.UsageError("give either --db or --url, not both")
     if url is not None and not token:
         raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
-    asked = Asked(folder, project, worker, assets, options, limits)
+    asked = Asked(folder, project, worker, assets, options, limits, _parse_vars(variables))
     try:
         with deploy_target(asked) as target:
             for note in target.notes:
@@ -119,6 +128,7 @@ def _deploy_local(
     logs.configure(logging.WARNING)
     settings = Settings.from_env(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
+    bundle.vars = target.vars
     started = time.monotonic()
     services = Services.create(settings)
     try:
@@ -150,6 +160,7 @@ def _deploy_remote(
     from host.deploy import bundle_limits
 
     bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
+    bundle.vars = target.vars
     query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
     if strict_isolation is not None:
         query["strict_isolation"] = str(strict_isolation).lower()
@@ -167,3 +178,14 @@ def _deploy_remote(
         f" in {time.monotonic() - started:.1f} s"
         f" (sent {sent.describe()}; worker {result['worker_sha256'][:12]})"
     )
+
+
+def _parse_vars(given: tuple[str, ...]) -> dict[str, str]:
+    """`--var NAME=VALUE` flags as a mapping (the last of a name wins)."""
+    variables = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        if not equals:
+            raise click.BadParameter(f"{item!r}: write NAME=VALUE", param_hint="--var")
+        variables[name] = value
+    return variables

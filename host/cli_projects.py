@@ -97,7 +97,7 @@ def projects(db: Path | None, url: str | None, token: str | None, as_json: bool)
     with control(db, url, token) as target:
         found = target.projects()
     if as_json:
-        _print_json(found)
+        print_json(found)
     elif not found:
         click.echo("no projects yet: deploy one with `wasmhost deploy`")
     else:
@@ -118,7 +118,7 @@ def project(
     with control(db, url, token) as target:
         found = target.project(project_id)
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     active = found["active"]
     click.echo(f"{project_id}: version {active['version']} of {found['versions']} kept")
@@ -142,7 +142,7 @@ def versions(
     with control(db, url, token) as target:
         found = target.versions(project_id)
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     rows = [
         [
@@ -173,7 +173,7 @@ def rollback(
     with control(db, url, token) as target:
         active = target.rollback(project_id, version)
     if as_json:
-        _print_json(active)
+        print_json(active)
     else:
         click.echo(
             f"{project_id} now serves version {active['version']}"
@@ -201,7 +201,7 @@ def delete(
     with control(db, url, token) as target:
         target.delete(project_id)
     if as_json:
-        _print_json({"deleted": project_id})
+        print_json({"deleted": project_id})
     else:
         click.echo(f"deleted {project_id}")
 
@@ -209,7 +209,7 @@ def delete(
 COMMANDS = (projects, project, versions, rollback, delete)
 
 
-def _print_json(value: object) -> None:
+def print_json(value: object) -> None:
     """Indented JSON on stdout."""
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 

@@ -36,6 +36,11 @@ class Settings:
     token: str | None = _setting(
         None, "Bearer token for the deploy API; without one the API is disabled."
     )
+    secrets_key_file: Path | None = _setting(
+        None,
+        "Key that seals project secrets, kept out of the database (default: beside it, as"
+        " DB.secrets-key, made on first use); every host of one database needs the same one.",
+    )
     cpu_deadline_ms: int = _setting(
         1000, "How long a guest may run per request, waits not counted (a project may ask less)."
     )
@@ -81,6 +86,8 @@ class Settings:
         object.__setattr__(self, "db", Path(self.db))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        if self.secrets_key_file is not None:
+            object.__setattr__(self, "secrets_key_file", Path(self.secrets_key_file))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.type in ("int", int) and (not isinstance(value, int) or value < 1):
@@ -97,6 +104,13 @@ class Settings:
         if self.cache_dir is not None:
             return self.cache_dir
         return self.db.parent / (self.db.name + ".cache")
+
+    @property
+    def secrets_key_path(self) -> Path:
+        """The file holding the key that seals project secrets."""
+        if self.secrets_key_file is not None:
+            return self.secrets_key_file
+        return self.db.parent / (self.db.name + ".secrets-key")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

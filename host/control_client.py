@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from host.bundle import Bundle, Reuse
 from host.config import Settings
+from host.env_vars import check_name
 from host.errors import WasmhostError
 from host.progress import QUIET, Progress
 from host.runtime.loader import sha256_hex
@@ -62,6 +63,18 @@ class Control(Protocol):
 
     def delete(self, project_id: str) -> None:
         """Delete the project and everything it stored."""
+        ...
+
+    def secrets(self, project_id: str) -> list[str]:
+        """The names of the active version's secrets."""
+        ...
+
+    def put_secret(self, project_id: str, name: str, value: str) -> dict[str, Any]:
+        """Set a secret; the new version."""
+        ...
+
+    def delete_secret(self, project_id: str, name: str) -> dict[str, Any]:
+        """Remove a secret; the new version."""
         ...
 
 
@@ -113,6 +126,29 @@ class LocalControl:
         with _as_control_errors():
             delete(self._services, project_id)
 
+    def secrets(self, project_id: str) -> list[str]:
+        """The names of the active version's secrets."""
+        from host.project_secrets import secret_names
+
+        with _as_control_errors():
+            return secret_names(self._services, project_id)
+
+    def put_secret(self, project_id: str, name: str, value: str) -> dict[str, Any]:
+        """Set a secret; the new version."""
+        from host.project_secrets import put_secret
+        from host.projects import describe
+
+        with _as_control_errors():
+            return describe(put_secret(self._services, project_id, name, value))
+
+    def delete_secret(self, project_id: str, name: str) -> dict[str, Any]:
+        """Remove a secret; the new version."""
+        from host.project_secrets import delete_secret
+        from host.projects import describe
+
+        with _as_control_errors():
+            return describe(delete_secret(self._services, project_id, name))
+
 
 class RemoteControl:
     """The operations through a running host's API (`--url`, `--token`)."""
@@ -144,6 +180,19 @@ class RemoteControl:
     def delete(self, project_id: str) -> None:
         """Delete the project."""
         self.call("DELETE", _project_path(project_id))
+
+    def secrets(self, project_id: str) -> list[str]:
+        """The names of the active version's secrets."""
+        return list(self.call("GET", _project_path(project_id, "/secrets"))["secrets"])
+
+    def put_secret(self, project_id: str, name: str, value: str) -> dict[str, Any]:
+        """Set a secret; the new version."""
+        body = json.dumps({"value": value}).encode()
+        return dict(self.call("PUT", _secret_path(project_id, name), body))
+
+    def delete_secret(self, project_id: str, name: str) -> dict[str, Any]:
+        """Remove a secret; the new version."""
+        return dict(self.call("DELETE", _secret_path(project_id, name)))
 
     def deploy(
         self,
@@ -236,6 +285,15 @@ def _project_path(project_id: str, rest: str = "") -> str:
     except WasmhostError as error:
         raise ControlError("invalid_project_id", str(error)) from None
     return f"/v1/projects/{project_id}{rest}"
+
+
+def _secret_path(project_id: str, name: str) -> str:
+    """The API path of a project's secret; the name is checked here, before anything is sent."""
+    try:
+        check_name(name, "secret")
+    except WasmhostError as error:
+        raise ControlError("usage", str(error)) from None
+    return _project_path(project_id, f"/secrets/{name}")
 
 
 def checked_url(url: str) -> str:

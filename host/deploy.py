@@ -9,6 +9,7 @@ from host.assets.build import build_assets
 from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
+from host.env_vars import check_count, check_vars
 from host.progress import QUIET, Progress
 from host.project_limits import project_limits, sandbox_limits
 from host.reuse import complete_from_storage, stored_variants
@@ -50,7 +51,9 @@ def deploy(
     the sandbox limits (the project's own `limits`, if it asks for tighter ones), the files
     pass the limits and the options are valid. With `strict_isolation` every request gets a
     fresh instance instead of a warm one. Asset options, `strict_isolation` and limits not
-    given keep the active version's values. Long steps are reported to `progress`.
+    given keep the active version's values, as do the variables unless the bundle has some
+    (then they replace them) and the secrets (changed only through `host.project_secrets`).
+    Long steps are reported to `progress`.
     """
     check_project_id(project_id)
     limits_of_bundles = bundle_limits(services.settings)
@@ -61,6 +64,8 @@ def deploy(
     own_limits = {**kept.limits, **project_limits(limits or {}, services.settings)}
     if strict_isolation is None:
         strict_isolation = kept.strict_isolation
+    variables = dict(kept.vars) if bundle.vars is None else check_vars(bundle.vars)
+    check_count(variables, kept.secrets)
     with progress.step(f"compiling and starting the worker ({len(bundle.worker) / 1e6:.1f} MB)"):
         worker = services.loader.compile(bundle.worker)
         services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
@@ -78,6 +83,8 @@ def deploy(
         asset_options=asset_options.to_mapping(),
         strict_isolation=strict_isolation,
         limits=own_limits,
+        vars=variables,
+        secrets=kept.secrets,
     )
     keep = services.settings.keep_versions
     with progress.step(f"storing the new version of {project_id}"):

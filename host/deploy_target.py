@@ -3,7 +3,9 @@
 Given a folder, its config file (`host.project_config`) names the project, the entry module
 or built component, the assets folder and their options; flags given on the command line win,
 and settings given nowhere keep the active version's values (`host.deploy`). A folder with an
-entry module but no built component is built first (`wasmhost build`, cached).
+entry module but no built component is built first (`wasmhost build`, cached). Variables
+(`vars`) given in the file or as flags replace the active version's; given nowhere, they are
+kept.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Asked:
     assets: Path | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     limits: Mapping[str, int] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Target:
     assets: Path | None
     options: Mapping[str, str]
     limits: Mapping[str, int]
+    vars: dict[str, str] | None = None  # None: given nowhere, keep the active version's
     notes: tuple[str, ...] = ()
 
 
@@ -61,6 +65,7 @@ def deploy_target(asked: Asked) -> Iterator[Target]:
             assets=asked.assets or (config.assets if config else None),
             options={**(config.asset_options if config else {}), **asked.options},
             limits={**(config.limits if config else {}), **asked.limits},
+            vars=_vars(config, asked),
             notes=_notes(config),
         )
 
@@ -101,6 +106,14 @@ def _worker(asked: Asked, config: ProjectConfig | None) -> Iterator[Path]:
         yield out
 
 
+def _vars(config: ProjectConfig | None, asked: Asked) -> dict[str, str] | None:
+    """The config file's variables with the flags' over them; None if neither gives any."""
+    from_file = config.vars if config else None
+    if from_file is None and not asked.vars:
+        return None
+    return {**(from_file or {}), **asked.vars}
+
+
 def _has_entry(folder: Path) -> bool:
     """Whether the folder holds an entry module `wasmhost build` recognises."""
     from host.guest_build import BUILDERS
@@ -115,7 +128,4 @@ def _notes(config: ProjectConfig | None) -> tuple[str, ...]:
     notes = [f"using {config.path}"]
     if config.ignored:
         notes.append(f"not used by wasmhost in {config.path.name}: {', '.join(config.ignored)}")
-    if config.vars:
-        names = ", ".join(sorted(config.vars))
-        notes.append(f"vars ({names}) are not passed to workers yet: they are ignored")
     return tuple(notes)

@@ -57,6 +57,10 @@ class WorkerUnavailable(WasmhostError):
     """A deployed worker no longer compiles or loads in this host (say, after an upgrade)."""
 
 
+class SecretsUnreadable(WorkerUnavailable):
+    """A sealed secret does not open with this host's key (another key file, or tampering)."""
+
+
 class ProjectBusy(WasmhostError):
     """The project already has its share of the host's capacity in progress."""
 

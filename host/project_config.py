@@ -40,7 +40,7 @@ class ProjectConfig:
     worker: Path | None = None  # a built component
     assets: Path | None = None
     asset_options: Mapping[str, str] = field(default_factory=dict)
-    vars: Mapping[str, str] = field(default_factory=dict)
+    vars: Mapping[str, str] | None = None  # None: the file has no `vars` table
     limits: Mapping[str, int] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()  # wrangler keys wasmhost does not use
 
@@ -76,7 +76,7 @@ def read_config(path: Path) -> ProjectConfig:
             for key in ("html_handling", "not_found_handling")
             if (value := _text(path, assets, key, f"assets.{key}")) is not None
         },
-        vars=_vars(_table(path, document, "vars")),
+        vars=_vars(_table(path, document, "vars")) if "vars" in document else None,
         limits=_limits(path, _table(path, document, "limits")),
         ignored=(*unknown, *(f"assets.{key}" for key in unknown_assets)),
     )

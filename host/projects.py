@@ -23,10 +23,12 @@ def list_projects(services: Services) -> list[dict[str, object]]:
 
 
 def describe(deployment: Deployment) -> dict[str, object]:
-    """A version as the API shows it."""
+    """A version as the API shows it: its secrets by name only."""
     return asdict(deployment) | {
         "asset_options": dict(deployment.asset_options),
         "limits": dict(deployment.limits),
+        "vars": dict(deployment.vars),
+        "secrets": sorted(deployment.secrets),
     }
 
 

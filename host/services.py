@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from wasmtime import Engine
 
@@ -11,6 +12,7 @@ from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
 from host.runtime.sandbox import Limits, Sandbox
+from host.secret_box import SecretBox, load_key
 from host.storage.kv import SqliteStore
 from host.storage.migrate import upgrade_layout
 from host.storage.secrets import host_secret
@@ -26,6 +28,8 @@ class Services:
     ticker: EpochTicker
     loader: Loader
     sandbox: Sandbox
+    _secret_box: SecretBox | None = field(default=None, init=False, repr=False)
+    _secret_box_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -58,6 +62,14 @@ class Services:
             ),
             sandbox=Sandbox(engine, limits, pool, settings.project_memory_mb * MIB),
         )
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """What seals and opens project secrets (its key file is read, or made, on first use)."""
+        with self._secret_box_lock:
+            if self._secret_box is None:
+                self._secret_box = SecretBox(load_key(self.settings.secrets_key_path))
+            return self._secret_box
 
     def close(self) -> None:
         """Stop the ticker thread."""

@@ -4,13 +4,15 @@ The upload comes as a binary file (the deploy API spools it to a temporary one w
 `spooled_upload`), so it is never whole in memory. Gzip is inflated into another temporary
 file with a hard cap on the output (and its checksum verified); tar headers are scanned before
 `tarfile` parses them, so oversized extended headers, special files, duplicate names and
-anything outside `worker.wasm` and `assets/` are refused with a clear message.
+anything but `worker.wasm`, `assets/`, `reuse.json` and `vars.json` are refused with a clear
+message.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import tarfile
 import tempfile
 import zlib
@@ -19,11 +21,14 @@ from functools import partial
 from typing import IO, Protocol
 
 from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits, Reuse
+from host.env_vars import check_vars
 from host.errors import DeployError, RequestTooLarge
 
 BLOCK = 512
 REUSE_MEMBER = "reuse.json"  # names parts of the bundle the project stores already
 MAX_REUSE_BYTES = 4 * 1024 * 1024
+VARS_MEMBER = "vars.json"  # the guest's env variables: {"NAME": "text", …}
+MAX_VARS_BYTES = 1024 * 1024
 MAX_EXTENDED_HEADER = 64 * 1024
 EXTENDED_TYPES = frozenset(b"xgLK")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -45,6 +50,8 @@ def pack(bundle: Bundle, reuse: Reuse | None = None) -> bytes:
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
         if reuse is not None:
             _add_member(tar, REUSE_MEMBER, reuse.to_json())
+        if bundle.vars is not None:
+            _add_member(tar, VARS_MEMBER, json.dumps(bundle.vars, sort_keys=True).encode())
         if reuse is None or reuse.worker_sha256 is None:
             _add_member(tar, WORKER_MEMBER, bundle.worker)
         if bundle.has_assets:
@@ -170,6 +177,10 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
             if bundle.reuse is not None or member.size > MAX_REUSE_BYTES:
                 raise DeployError(f"the archive has more than one {REUSE_MEMBER}, or a huge one")
             bundle.reuse = Reuse.from_json(_member_bytes(tar, plain, member))
+        elif name == VARS_MEMBER:
+            if bundle.vars is not None or member.size > MAX_VARS_BYTES:
+                raise DeployError(f"the archive has more than one {VARS_MEMBER}, or a huge one")
+            bundle.vars = _vars(_member_bytes(tar, plain, member))
         elif name.startswith(ASSETS_DIR + "/"):
             relative = name[len(ASSETS_DIR) + 1 :]
             bundle.add_file(
@@ -178,7 +189,7 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
         else:
             raise DeployError(
                 f"unexpected archive member {member.name!r}:"
-                f" expected {WORKER_MEMBER}, {ASSETS_DIR}/… and {REUSE_MEMBER}"
+                f" expected {WORKER_MEMBER}, {ASSETS_DIR}/…, {REUSE_MEMBER} and {VARS_MEMBER}"
             )
     reused_worker = bundle.reuse is not None and bundle.reuse.worker_sha256 is not None
     if worker is None and not reused_worker:
@@ -187,6 +198,15 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
         raise DeployError(f"the archive has a {WORKER_MEMBER} and reuses one")
     bundle.worker = worker or b""
     return bundle
+
+
+def _vars(raw: bytes) -> dict[str, str]:
+    """The variables in `vars.json`, checked."""
+    try:
+        variables = json.loads(raw)
+    except ValueError:
+        raise DeployError(f"{VARS_MEMBER} is not JSON") from None
+    return check_vars(variables)
 
 
 def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInfo) -> bytes:

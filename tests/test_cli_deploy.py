@@ -66,11 +66,32 @@ def test_wrangler_keys_wasmhost_does_not_use_are_named(folder: Path) -> None:
         ' "assets": {"directory": "public"}, "vars": {"A": "1"},}'
     )
     result = run(
-        "deploy", str(folder), "--worker", str(folder / "w.wasm"), "--db", "h.db", cwd=folder
+        "deploy",
+        str(folder),
+        "--worker",
+        str(folder / "w.wasm"),
+        "--db",
+        str(folder / "h.db"),
+        cwd=folder,
     )
     assert result.exit_code == 0, result.output
     assert "not used by wasmhost in wrangler.jsonc: compatibility_date" in result.output
-    assert "vars (A) are not passed to workers yet" in result.output
+    assert shown(folder / "h.db", "wr")["active"]["vars"] == {"A": "1"}  # type: ignore[index]
+
+
+def test_vars_from_the_file_and_flags_replace_the_active_ones_else_are_kept(folder: Path) -> None:
+    db = str(folder / "h.db")
+    config = folder / "wasmhost.toml"
+    config.write_text(config.read_text() + '\n[vars]\nMODE = "file"\nLEVEL = 3\n')
+    assert run("deploy", str(folder), "--db", db, "--var", "MODE=flag", cwd=folder).exit_code == 0
+    assert shown(folder / "h.db", "from-config")["active"]["vars"] == {"LEVEL": "3", "MODE": "flag"}  # type: ignore[index]
+    config.write_text(config.read_text().split("[vars]")[0])
+    assert run("deploy", str(folder), "--db", db, cwd=folder).exit_code == 0
+    assert shown(folder / "h.db", "from-config")["active"]["vars"] == {"LEVEL": "3", "MODE": "flag"}  # type: ignore[index]
+    bad = run("deploy", str(folder), "--db", db, "--var", "NOEQUALS", cwd=folder)
+    assert bad.exit_code == 2 and "write NAME=VALUE" in bad.output
+    refused = run("deploy", str(folder), "--db", db, "--var", "9X=1", cwd=folder)
+    assert refused.exit_code == 1 and "variable name '9X' is not valid" in refused.output
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from host.errors import GuestTrapped
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse, request_from_wit
 from host.runtime.wasi import define_wasi
-from host.runtime.world import ASSETS, BODIES, TYPES
+from host.runtime.world import ASSETS, BODIES, ENV, TYPES
 
 
 class RequestScope(Protocol):
@@ -32,6 +32,10 @@ class RequestScope(Protocol):
         """Answer the guest's `assets.fetch` for this request's project."""
         ...
 
+    def env_vars(self) -> list[tuple[str, str]]:
+        """The variables and secrets of the deployment being served."""
+        ...
+
 
 class NoRequest:
     """The scope while a worker starts at deploy time: no request, so no host calls."""
@@ -46,6 +50,10 @@ class NoRequest:
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """There is no asset binding outside a request."""
         raise GuestTrapped("the worker called assets.fetch while starting, outside any request")
+
+    def env_vars(self) -> list[tuple[str, str]]:
+        """There is no deployment's env outside a request."""
+        raise GuestTrapped("the worker asked for env vars while starting, outside any request")
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("wasmhost_request_scope", default=None)
@@ -96,6 +104,8 @@ def create_linker(engine: Engine, component: Component) -> Linker:
         bodies.add_func("read", _bodies_read)
         bodies.add_func("create", _bodies_create)
         bodies.add_func("append", _bodies_append)
+    with root.add_instance(ENV) as env:
+        env.add_func("vars", _env_vars)
     root.add_instance(TYPES).close()
     root.close()
     linker.define_unknown_imports_as_traps(component)
@@ -130,3 +140,9 @@ def _bodies_create(scope: RequestScope) -> int:
 def _bodies_append(scope: RequestScope, handle: int, chunk: bytes) -> None:
     """bodies.append(handle, chunk)."""
     scope.bodies.append(handle, chunk)
+
+
+@_guarded
+def _env_vars(scope: RequestScope) -> list[tuple[str, str]]:
+    """env.vars() -> list<tuple<string, string>>."""
+    return scope.env_vars()

@@ -8,9 +8,10 @@ one key. `host.storage.keys` describes the layout.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,8 @@ class Deployment:
     limits: Mapping[str, int] = field(default_factory=dict)  # the project's own, tighter limits
     files: int = 0  # files served
     size: int = 0  # their bytes, uncompressed
+    vars: Mapping[str, str] = field(default_factory=dict)  # env.NAME for the guest
+    secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
 
     def to_json(self) -> bytes:
         """The record as stored."""
@@ -60,6 +63,8 @@ class NewVersion:
     asset_options: Mapping[str, str] = field(default_factory=dict)
     strict_isolation: bool = False
     limits: Mapping[str, int] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
 
 
 def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
@@ -91,11 +96,42 @@ def write_version(
             limits=dict(new.limits),
             files=len(new.files),
             size=sum(len(data) for data in new.files.values()),
+            vars=dict(new.vars),
+            secrets=dict(new.secrets),
         )
         _write_parts(writes, project_id, deployment, new)
         _switch(writes, deployment)
         serving = {previous.version} if previous else set()  # requests may still be on it
         released = forget_versions(store, writes, project_id, keep, serving)
+    return deployment, released
+
+
+def derive_version(
+    store: SqliteStore,
+    project_id: str,
+    change: Callable[[Deployment], Mapping[str, Any]],
+    keep: int,
+) -> tuple[Deployment, set[str]]:
+    """A new version of the project like its active one but for the fields `change(active)`
+    returns (its secrets, say), switched to in one transaction: nothing is uploaded again.
+    Returns it and the workers no project keeps any more (as `write_version` does)."""
+    with store.atomic() as writes:
+        active = active_deployment(store, project_id)
+        if active is None:
+            raise ProjectNotFound(project_id)
+        deployment = dataclasses.replace(
+            active,
+            **change(active),
+            id=uuid.uuid4().hex,
+            version=_latest_version(store, project_id) + 1,
+            deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        manifest = store.get(keys.manifest_key(project_id, active.version))
+        if manifest is not None:
+            writes.put(keys.manifest_key(project_id, deployment.version), manifest)
+        writes.put(keys.version_key(project_id, deployment.version), deployment.to_json())
+        _switch(writes, deployment)
+        released = forget_versions(store, writes, project_id, keep, {active.version})
     return deployment, released
 
 

@@ -1,4 +1,5 @@
-"""The control plane's JSON API over projects: list, show, versions, rollback, delete, deploy.
+"""The control plane's JSON API over projects: list, show, versions, rollback, delete, deploy,
+secrets.
 
 Each resource is a thin shell over the functions the CLI calls too (`host.projects`,
 `host.deploy`); errors are answered as `{"error": {"code", "message"}}` by
@@ -16,6 +17,7 @@ from host.config import MIB
 from host.deploy import bundle_limits, delete, deploy, rollback
 from host.errors import BadRequest, RequestTooLarge
 from host.project_limits import NAMES as LIMIT_NAMES
+from host.project_secrets import delete_secret, put_secret, secret_names
 from host.projects import describe, list_project_versions, list_projects, show_project
 from host.reuse import missing_parts
 from host.services import Services
@@ -96,6 +98,40 @@ class Missing:
             raise BadRequest("worker must be a SHA-256 in hex, or null")
         lacking, worker_lacking = missing_parts(self._services.store, project_id, files, worker)
         resp.media = {"worker": worker_lacking, "files": lacking}
+
+
+class Secrets:
+    """`GET /v1/projects/{project_id}/secrets`: the names of the active version's secrets."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
+        """`{"secrets": [names]}`; values are never shown."""
+        resp.media = {"secrets": secret_names(self._services, project_id)}
+
+
+class Secret:
+    """`PUT /v1/projects/{project_id}/secrets/{name}` with `{"value": "…"}`: set a secret;
+    `DELETE`: remove it. Each makes a new version (no upload, no compile)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def on_put(
+        self, req: falcon.Request, resp: falcon.Response, project_id: str, name: str
+    ) -> None:
+        """Set the secret; 200 with the new version."""
+        value = _json_body(req, JSON_BODY_BYTES).get("value")
+        if not isinstance(value, str):
+            raise BadRequest('send {"value": "the secret, as text"}')
+        resp.media = describe(put_secret(self._services, project_id, name, value))
+
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, project_id: str, name: str
+    ) -> None:
+        """Remove the secret; 200 with the new version."""
+        resp.media = describe(delete_secret(self._services, project_id, name))
 
 
 class Deployments:

@@ -24,7 +24,11 @@ PUBLIC_PATHS = frozenset({"/healthz", "/v1/openapi.json"})
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 DEPLOYMENTS_ROUTE = "/v1/projects/{project_id}/deployments"
 DEPLOYMENTS_PATH = re.compile(r"/v1/projects/(?P<project_id>[^/]+)/deployments")
-JSON_PATHS = re.compile(r"/v1/projects/[^/]+/(rollback|missing)")  # routes that take a JSON body
+# The routes that take a JSON body, by method.
+JSON_PATHS = {
+    "POST": re.compile(r"/v1/projects/[^/]+/(rollback|missing)"),
+    "PUT": re.compile(r"/v1/projects/[^/]+/secrets/[^/]+"),
+}
 
 
 def check_token(settings: Settings, authorization: str | None) -> None:
@@ -51,8 +55,9 @@ def admits_upload(settings: Settings, method: str, path: str, authorization: str
 
 
 def admits_json(settings: Settings, method: str, path: str, authorization: str | None) -> bool:
-    """Whether a request's head lets a small JSON body in: a POST to a JSON route, the token."""
-    if method != "POST" or JSON_PATHS.fullmatch(path) is None:
+    """Whether a request's head lets a small JSON body in: a JSON route, the token."""
+    route = JSON_PATHS.get(method)
+    if route is None or route.fullmatch(path) is None:
         return False
     try:
         check_token(settings, authorization)
@@ -106,3 +111,5 @@ def add_routes(app: falcon.App[Any, Any], services: Services) -> None:
     app.add_route("/v1/projects/{project_id}/rollback", api.Rollback(services))
     app.add_route("/v1/projects/{project_id}/missing", api.Missing(services))
     app.add_route(DEPLOYMENTS_ROUTE, api.Deployments(services))
+    app.add_route("/v1/projects/{project_id}/secrets", api.Secrets(services))
+    app.add_route("/v1/projects/{project_id}/secrets/{name}", api.Secret(services))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 
 import falcon
@@ -16,6 +17,7 @@ from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.sandbox import PoolKey
 from host.runtime.values import WitRequest, WitResponse
+from host.secret_box import SecretBox
 from host.services import Services
 from host.storage import keys
 from host.storage.active import ActiveDeployments
@@ -27,7 +29,8 @@ from host.web.messages import to_wit_request, write_response
 
 
 class ProjectRequest:
-    """What host functions act on: the request's body table and (made on first use) assets."""
+    """What host functions act on: the request's body table, (made on first use) assets, and
+    the deployment's env."""
 
     def __init__(
         self,
@@ -35,13 +38,25 @@ class ProjectRequest:
         bodies: BodyTable,
         store: SqliteStore,
         manifests: ManifestCache,
+        secret_box: Callable[[], SecretBox],
     ) -> None:
         self.bodies = bodies
         self.failure: BaseException | None = None
         self._deployment = deployment
         self._store = store
         self._manifests = manifests
+        self._secret_box = secret_box
         self._assets: AssetBinding | None = None
+
+    def env_vars(self) -> list[tuple[str, str]]:
+        """The guest's `env.vars()`: the deployment's variables and its secrets, opened."""
+        deployment = self._deployment
+        found = dict(deployment.vars)
+        if deployment.secrets:
+            box = self._secret_box()
+            for name, sealed in deployment.secrets.items():
+                found[name] = box.open(deployment.project_id, name, sealed)
+        return sorted(found.items())
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """The guest's `assets.fetch`, for this request's project only."""
@@ -64,6 +79,7 @@ class GuestDispatch:
         self._deployments = ActiveDeployments(services.store)
         self._manifests = ManifestCache(services.store)
         self._slots = ProjectSlots(services.settings.project_concurrency)
+        self._secret_box = lambda: services.secret_box  # made only if a deployment has secrets
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
         """Look up the active version, run its worker in a lent instance, send its answer.
@@ -92,7 +108,9 @@ class GuestDispatch:
                 host = req.env["wasmhost.host"]
                 wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
                 output = GuestOutput(project_id, settings.max_output_kb * 1024)
-                scope = ProjectRequest(deployment, bodies, services.store, self._manifests)
+                scope = ProjectRequest(
+                    deployment, bodies, services.store, self._manifests, self._secret_box
+                )
                 try:
                     answer = guest.fetch(scope, output, wit_request)
                 finally:

@@ -125,6 +125,17 @@ class FakeAssets:
         return WitResponse(200, [("content-type", "text/html")], Body_Host(handle))
 
 
+class FakeEnv:
+    """The `env` import: two variables, counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def vars(self) -> list[tuple[str, str]]:
+        self.asked += 1
+        return [("API_KEY", "secret"), ("GREETING", "hello")]
+
+
 @pytest.fixture
 def bodies() -> FakeBodies:
     return FakeBodies()
@@ -136,8 +147,13 @@ def assets(bodies: FakeBodies) -> FakeAssets:
 
 
 @pytest.fixture
-def bridge(bodies: FakeBodies, assets: FakeAssets) -> Bridge:
-    return Bridge(WIT_TYPES, bodies, assets)
+def env_import() -> FakeEnv:
+    return FakeEnv()
+
+
+@pytest.fixture
+def bridge(bodies: FakeBodies, assets: FakeAssets, env_import: FakeEnv) -> Bridge:
+    return Bridge(WIT_TYPES, bodies, assets, env_import)
 
 
 def serve(bridge: Bridge, fetch: Any, url: str = "http://demo.localhost/", **kw: Any) -> Any:
@@ -761,3 +777,28 @@ def test_cache_key_follows_sources_not_assets(
     assert build_guest.cache_key(builder, guest) == first
     (guest / "worker.py").write_text("a = 2\n")
     assert build_guest.cache_key(builder, guest) != first
+
+
+# ---------------------------------------------------------------- env
+
+
+def test_env_has_the_deployments_variables_asked_once_per_instance(
+    bridge: Bridge, env_import: FakeEnv
+) -> None:
+    seen: list[Env] = []
+
+    async def fetch(request: Request, env: Env) -> Response:
+        seen.append(env)
+        return Response(f"{env.GREETING} {env.API_KEY}")
+
+    for _ in range(3):
+        assert serve(bridge, fetch).body.value == b"hello secret"
+    assert env_import.asked == 1
+    env = seen[0]
+    assert "GREETING" in env and "ASSETS" in env and "NOPE" not in env
+    assert (env.get("NOPE"), env.get("NOPE", "x")) == (None, "x")
+    assert repr(env) == "<Env ASSETS API_KEY GREETING>"  # names only: values may be secret
+    with pytest.raises(
+        AttributeError, match=r"env has no 'NOPE' \(this deployment's .*: API_KEY, GREETING\)"
+    ):
+        env.NOPE  # noqa: B018

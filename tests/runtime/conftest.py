@@ -43,11 +43,16 @@ class Scope:
     bodies: BodyTable = field(default_factory=lambda: BodyTable(1 << 20))
     asked: list[WitRequest] = field(default_factory=list)
     failure: BaseException | None = None
+    env: list[tuple[str, str]] = field(default_factory=list)
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """Record the request; answer 204."""
         self.asked.append(request)
         return WitResponse(204, [], None)
+
+    def env_vars(self) -> list[tuple[str, str]]:
+        """The variables given."""
+        return self.env
 
 
 @pytest.fixture

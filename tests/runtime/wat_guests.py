@@ -223,3 +223,71 @@ BODY_SIZE = r"""
 )
 """
 """Calls `bodies.size` on the handle of the request body and answers with it as status."""
+
+ENV_VARS = r"""
+(component
+  (import "wasmhost:worker/env@0.1.0" (instance $env
+    (export "vars" (func (result (list (tuple string string)))))))
+  (type $headers (list (tuple string string)))
+  (type $body0 (variant (case "empty") (case "bytes" (list u8)) (case "host" u32)))
+  (export $body "body" (type $body0))
+  (type $request0 (record (field "method" string) (field "url" string)
+                          (field "headers" $headers) (field "body" $body)))
+  (type $response0 (record (field "status" u16) (field "headers" $headers) (field "body" $body)))
+  (export $request "request" (type $request0))
+  (export $response "response" (type $response0))
+  (core module $mem
+    (memory (export "memory") 1)
+    (data (i32.const 192) "content-type")
+    (data (i32.const 208) "text/plain")
+    (global $heap (mut i32) (i32.const 4096))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $heap (i32.add (local.get $p) (local.get 3)))
+      (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
+        (then (drop (memory.grow
+          (i32.sub (i32.add (i32.shr_u (global.get $heap) (i32.const 16)) (i32.const 1))
+                   (memory.size))))))
+      (local.get $p)))
+  (core instance $memory (instantiate $mem))
+  (core func $vars (canon lower (func $env "vars") (memory (core memory $memory "memory"))
+                                (realloc (core func $memory "realloc"))))
+  (core module $m
+    (import "env" "memory" (memory 1))
+    (import "env" "vars" (func $vars (param i32)))
+    (import "env" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+    ;; response at 64: 200, the vars and then content-type: text/plain as headers, empty body
+    (func (export "fetch") (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
+      (local $n i32) (local $list i32) (local $last i32)
+      (call $vars (i32.const 0))
+      (local.set $n (i32.load (i32.const 4)))
+      (local.set $list (call $realloc (i32.const 0) (i32.const 0) (i32.const 4)
+        (i32.mul (i32.add (local.get $n) (i32.const 1)) (i32.const 16))))
+      (memory.copy (local.get $list) (i32.load (i32.const 0))
+        (i32.mul (local.get $n) (i32.const 16)))
+      (local.set $last (i32.add (local.get $list) (i32.mul (local.get $n) (i32.const 16))))
+      (i32.store (local.get $last) (i32.const 192))
+      (i32.store offset=4 (local.get $last) (i32.const 12))
+      (i32.store offset=8 (local.get $last) (i32.const 208))
+      (i32.store offset=12 (local.get $last) (i32.const 10))
+      (i32.store16 (i32.const 64) (i32.const 200))
+      (i32.store (i32.const 68) (local.get $list))
+      (i32.store (i32.const 72) (i32.add (local.get $n) (i32.const 1)))
+      (i32.store8 (i32.const 76) (i32.const 0))
+      i32.const 64)
+  )
+  (core instance $i (instantiate $m (with "env" (instance
+    (export "memory" (memory $memory "memory"))
+    (export "vars" (func $vars))
+    (export "realloc" (func $memory "realloc"))))))
+  (func $fetch (param "req" $request) (result $response)
+    (canon lift (core func $i "fetch") (memory (core memory $memory "memory"))
+                (realloc (core func $memory "realloc"))))
+  (instance $h (export "fetch" (func $fetch)))
+  (export "wasmhost:worker/handler@0.1.0" (instance $h))
+)
+"""
+"""Calls `env.vars()` and answers 200 with the variables and secrets as its headers, then
+`content-type: text/plain`."""

@@ -59,6 +59,9 @@ class FakeHost {
     const handle = this.add(new TextEncoder().encode("<h1>asset</h1>"));
     return { status: 200, headers: [["content-type", "text/html"]], body: { tag: "host", val: handle } };
   }
+  vars() {
+    return [["GREETING", "hello"], ["API_KEY", "secret"]];
+  }
   names() {
     return this.calls.map((call) => call[0]);
   }
@@ -438,4 +441,14 @@ test("non-Error values are described as such", () => {
   const cycle = { name: "loop" };
   cycle.self = cycle;
   assert.equal(describeError(cycle), "[object Object] (a non-Error value)");
+});
+
+test("env has the deployment's variables and secrets beside ASSETS", async () => {
+  let seen;
+  const worker = { fetch: (request, env) => ((seen = env), new Response("ok")) };
+  await serve(worker, witRequest(), fake);
+  assert.deepEqual(Object.keys(seen).sort(), ["API_KEY", "ASSETS", "GREETING"]);
+  assert.equal(seen.GREETING, "hello");
+  assert.equal(seen.API_KEY, "secret");
+  assert.equal(String(seen.ASSETS), "[object Assets]");
 });

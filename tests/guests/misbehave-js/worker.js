@@ -11,6 +11,9 @@ let keptRequest;
 
 const ROUTES = {
   "/ok": () => new Response("misbehave is fine", { headers: { "x-guest": "misbehave-js" } }),
+  // The deployment's variables and secrets, as JSON (every name of env but ASSETS).
+  "/env": (request, env) =>
+    Response.json(Object.fromEntries(Object.entries(env).filter(([name]) => name !== "ASSETS"))),
 
   // Failures.
   "/trap": () => {

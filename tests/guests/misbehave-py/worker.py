@@ -29,6 +29,11 @@ async def ok(request, env, query):
     return Response("misbehave is fine", headers={"x-guest": "misbehave-py"})
 
 
+async def env_vars(request, env, query):
+    """The deployment's variables and secrets, as JSON (every name of env but ASSETS)."""
+    return Response.json({name: getattr(env, name) for name in dir(env) if name != "ASSETS"})
+
+
 async def trap(request, env, query):
     """An uncaught exception."""
     raise RuntimeError("boom from the guest")
@@ -230,6 +235,7 @@ async def probe(request, env, query):
 
 
 ROUTES = {
+    "/env": env_vars,
     "/output": output,
     "/state/count": state_count,
     "/state/keep": state_keep,

@@ -76,7 +76,8 @@ async function serveIn(scope, worker, req) {
 
 async function respond(scope, worker, req, ctx) {
   const request = requestFromWit(req, scope);
-  const env = { ASSETS: new Assets(req.url, scope) };
+  const vars = Object.fromEntries(scope.host("env").vars());
+  const env = { ...vars, ASSETS: new Assets(req.url, scope) };
   const response = await worker.fetch(request, env, ctx);
   return responseToWit(response, scope);
 }

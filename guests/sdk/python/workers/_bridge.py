@@ -1,7 +1,7 @@
 """Converts between the generated WIT bindings and the SDK, and serves one request.
 
-The bindings (`types`, `bodies`, `assets` from `wit_world.imports`) are passed in by the
-guest glue, so this module imports nothing generated and can be tested with fakes.
+The bindings (`types`, `bodies`, `assets`, `env` from `wit_world.imports`) are passed in by
+the guest glue, so this module imports nothing generated and can be tested with fakes.
 
 Every request gets a RequestScope, ended when its answer is converted: the host bodies that
 came with it (the request's, the assets') belong to it, so a warm instance's module state
@@ -28,10 +28,19 @@ WRITE_CHUNK = 256 * 1024
 class Bridge:
     """The SDK's Host, backed by the generated bindings, plus the request entry point."""
 
-    def __init__(self, types: Any, bodies: Any, assets: Any) -> None:
+    def __init__(self, types: Any, bodies: Any, assets: Any, env: Any) -> None:
         self._types = types
         self._bodies = bodies
         self._assets = assets
+        self._env = env
+        self._vars: dict[str, str] | None = None
+
+    def env_vars(self) -> dict[str, str]:
+        """The deployment's variables and secrets (an instance serves one deployment: asked
+        once)."""
+        if self._vars is None:
+            self._vars = dict(self._env.vars())
+        return self._vars
 
     def body_size(self, handle: int) -> int | None:
         """Total size of a host body, if known."""
@@ -66,7 +75,8 @@ class Bridge:
     def _answer(self, fetch: Callable[..., Any], wit_request: Any, scope: RequestScope) -> Any:
         """The WIT response of the worker's `fetch` for the request of `scope`."""
         request = self.request_from_wit(wit_request, scope)
-        result = driver.run(fetch(request, Env(Assets(request.url, scope))))
+        env = Env(Assets(request.url, scope), self.env_vars())
+        result = driver.run(fetch(request, env))
         if not isinstance(result, Response):
             raise TypeError(
                 f"fetch() must return a workers.Response, not {type(result).__name__}; "

@@ -1,7 +1,9 @@
-"""`env`: the bindings a worker receives; today the asset binding, `env.ASSETS`."""
+"""`env`: what a worker receives besides the request: the asset binding (`env.ASSETS`) and the
+deployment's variables and secrets (`env.API_URL`), as on Workers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from .request import Request
@@ -46,12 +48,36 @@ class Assets:
 
 
 class Env:
-    """The `env` argument of `fetch(request, env)`: `env.ASSETS` is the asset binding."""
+    """The `env` argument of `fetch(request, env)`: `env.ASSETS` is the asset binding, and each
+    variable or secret of the deployment is an attribute (`env.API_URL`), its value a str."""
 
-    __slots__ = ("ASSETS",)
+    __slots__ = ("ASSETS", "_vars")
 
-    def __init__(self, assets: Assets) -> None:
+    def __init__(self, assets: Assets, variables: Mapping[str, str] | None = None) -> None:
         self.ASSETS = assets
+        self._vars = dict(variables or {})
+
+    def __getattr__(self, name: str) -> str:
+        """A variable or secret, by name."""
+        try:
+            return self._vars[name]
+        except KeyError:
+            known = ", ".join(sorted(self._vars)) or "none"
+            raise AttributeError(
+                f"env has no {name!r} (this deployment's variables and secrets: {known}); set"
+                " one with `vars` in wasmhost.toml, `--var NAME=VALUE` or `wasmhost secret put`"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the deployment has this variable or secret (`"API_URL" in env`)."""
+        return name == "ASSETS" or name in self._vars
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """A variable or secret, or `default` if the deployment has none by that name."""
+        return self._vars.get(name, default)
+
+    def __dir__(self) -> list[str]:
+        return ["ASSETS", *sorted(self._vars)]
 
     def __repr__(self) -> str:
-        return "<Env ASSETS>"
+        return f"<Env {' '.join(self.__dir__())}>"  # names only: values may be secrets
