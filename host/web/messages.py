@@ -14,6 +14,7 @@ from host.errors import GuestBadResponse, GuestTrapped, RequestTooLarge
 from host.runtime.bodies import BodyStream, BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.web.cookies import confine_cookie
+from host.web.url_normalize import normalized_url
 
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -71,9 +72,10 @@ def request_headers(env: dict[str, object]) -> list[tuple[str, str]]:
 
 
 def to_wit_request(req: falcon.Request, host: str, bodies: BodyTable, max_body: int) -> WitRequest:
-    """The WIT request for `req` (sent to `host`); a body goes into the body table."""
+    """The WIT request for `req` (sent to `host`), its URL normalized as a WHATWG URL parser
+    would; a body goes into the body table."""
     env = req.env
-    url = f"{req.scheme}://{host}{raw_target(env)}"
+    url = normalized_url(req.scheme, host, raw_target(env))
     return WitRequest(req.method, url, request_headers(env), _body(req, bodies, max_body))
 
 

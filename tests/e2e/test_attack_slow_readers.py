@@ -133,7 +133,7 @@ def test_slow_readers_hold_only_their_projects_share(site: Site) -> None:
         assert refused_for(host, 2)  # still refused two seconds later: the slots are held
         for _ in range(THREADS):  # more requests than the host has threads
             other = send(host, OTHER, "/api/hello")
-            assert (other.status, other.text) == (200, '{"hello": "world"}')
+            assert (other.status, other.text) == (200, '{"hello":"world"}')
         assert hashlib.sha256(read_to_the_end(slow[0])).hexdigest() == site.big_sha256
     assert served_again(host), "the project's slots were not given back after its readers"
 

@@ -94,17 +94,17 @@ def ready_line(process: subprocess.Popen[str]) -> tuple[re.Match[str] | None, st
 
 
 def test_a_change_is_served_on_the_next_request_and_a_broken_one_says_why(dev: Dev) -> None:
-    assert dev.get("/api/hello") == (200, '{"hello": "world"}')
+    assert dev.get("/api/hello") == (200, '{"hello":"world"}')
     worker = dev.folder / "worker.py"
     source = worker.read_text()
     worker.write_text(source.replace('{"hello": "world"}', '{"hello": "dev"}'))
-    assert dev.until("/api/hello", lambda s, t: "dev" in t) == (200, '{"hello": "dev"}')
+    assert dev.until("/api/hello", lambda s, t: "dev" in t) == (200, '{"hello":"dev"}')
     worker.write_text(source.replace("async def fetch(request, env):", "async def fetch(request"))
     status, page = dev.until("/api/hello", lambda s, t: s == 500)
     assert status == 500
     assert "did not build or deploy" in page and "SyntaxError" in page
     worker.write_text(source)
-    assert dev.until("/api/hello", lambda s, t: s == 200) == (200, '{"hello": "world"}')
+    assert dev.until("/api/hello", lambda s, t: s == 200) == (200, '{"hello":"world"}')
     (dev.folder / "public" / "index.html").write_text("<p>edited page</p>")
     assert dev.until("/", lambda s, t: "edited" in t) == (200, "<p>edited page</p>")
     logged = dev.log.read_text()

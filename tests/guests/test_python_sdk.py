@@ -15,6 +15,8 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.guests.conftest import make_guest
 
@@ -482,7 +484,7 @@ def test_serve_converts_the_response(bridge: Bridge) -> None:
     result = serve(bridge, fetch, "http://demo.localhost/api/hello")
     assert result.status == 200
     assert result.headers == [("x-mixed-case", "v"), ("content-type", "application/json")]
-    assert result.body == Body_Bytes(b'{"path": "http://demo.localhost/api/hello"}')
+    assert result.body == Body_Bytes(b'{"path":"http://demo.localhost/api/hello"}')
 
 
 def test_serve_accepts_a_plain_function_and_an_empty_body(bridge: Bridge) -> None:
@@ -802,3 +804,57 @@ def test_env_has_the_deployments_variables_asked_once_per_instance(
         AttributeError, match=r"env has no 'NOPE' \(this deployment's .*: API_KEY, GREETING\)"
     ):
         env.NOPE  # noqa: B018
+
+
+# ---------------------------------------------------------------- Response.json as JSON.stringify
+
+# Each value in Python, and the same value written in JavaScript.
+STRINGIFY_CASES: list[tuple[Any, str]] = [
+    ({"hello": "world"}, '{hello: "world"}'),
+    (
+        [1, 2.0, -0.0, 0.1, 1e21, 1e-7, 1.5e-7, 123456789012345680000.0, 1e16, 0.00001, -2.5e-9],
+        "[1, 2.0, -0, 0.1, 1e21, 1e-7, 1.5e-7, 123456789012345680000, 1e16, 0.00001, -2.5e-9]",
+    ),
+    (
+        {"nan": float("nan"), "inf": [float("inf"), -float("inf")]},
+        "{nan: NaN, inf: [Infinity, -Infinity]}",
+    ),
+    (
+        {"text": 'é "q" \\ \n\t\x00\x1f\x7f \u2028 \ud800 😀'},
+        r'{text: "é \"q\" \\ \n\t\u0000\u001f\u007f \u2028 \ud800 😀"}',
+    ),
+    ({3: "a", 2.5: "b", False: "c", None: "d"}, '{3: "a", 2.5: "b", false: "c", null: "d"}'),
+    ([None, True, False, [], {}, ((1, 2),)], "[null, true, false, [], {}, [[1, 2]]]"),
+    ("plain", '"plain"'),
+]
+
+
+def test_response_json_writes_what_json_stringify_writes() -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not on PATH (scripts/setup installs it): nothing to compare with")
+    script = (
+        "const sources = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(sources.map((s) => JSON.stringify(eval(`(${s})`)))));"
+    )
+    sources = json.dumps([source for _, source in STRINGIFY_CASES])
+    result = subprocess.run(
+        ["node", "-e", script], input=sources, capture_output=True, text=True, check=True
+    )
+    for (value, _), text in zip(STRINGIFY_CASES, json.loads(result.stdout), strict=True):
+        assert Response.json(value).body == text.encode("utf-8", "backslashreplace"), value
+
+
+def test_response_json_writes_big_integers_whole() -> None:
+    assert Response.json([-(2**60), 2**70]).body == f"[{-(2**60)},{2**70}]".encode()
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_floats_are_written_as_javascript_writes_them(value: float) -> None:
+    from workers.json_text import number_text
+
+    text = number_text(value)
+    assert float(text) == value
+    assert ("e" in text) == (abs(value) >= 1e21 or 0 < abs(value) < 1e-6)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json as _json
 import types
 from collections.abc import Callable
 from typing import Any
 
 from .body import Body, BodyInit, BodyMixin, normalize
 from .headers import Headers, HeadersInit
+from .json_text import stringify
 
 NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -41,10 +41,12 @@ def _status(status: int) -> int:
 def _build_json(
     cls: type[Response], data: Any, status: int = 200, headers: HeadersInit = None
 ) -> Response:
-    """A response whose body is `data` as JSON, with content-type application/json."""
+    """A response whose body is `data` as JSON, written as `JSON.stringify` writes it, with
+    content-type application/json."""
     merged = Headers(headers)
     merged.setdefault("content-type", JSON_TYPE)
-    return cls(_json.dumps(data).encode("utf-8"), status=status, headers=merged)
+    text = stringify(data).encode("utf-8", "backslashreplace")  # a lone surrogate as \udXXX
+    return cls(text, status=status, headers=merged)
 
 
 class Response(BodyMixin):
