@@ -78,6 +78,7 @@ class Bundle:
     total_bytes: int = 0
     reuse: Reuse | None = None  # parts to take from storage (an upload that skipped them)
     vars: dict[str, str] | None = None  # the guest's env variables (None: keep the active ones)
+    kv_namespaces: dict[str, str] | None = None  # KV binding → namespace (None: keep them)
 
     def add_file(
         self, relative: str, size: int, read: Callable[[], bytes], limits: BundleLimits

@@ -124,15 +124,17 @@ def serve(
 
 
 def _prepare_database(settings: Settings) -> None:
-    """Create the table (in WAL mode) once, so workers starting together do not race to.
+    """Create the tables (in WAL mode) once, so workers starting together do not race to.
 
     No connection crosses the fork: making the store closes the connection it set up with.
     Host secrets need nothing here: `host_secret` makes each in one immediate transaction, so
     workers agree on it.
     """
+    from host.guest_kv import open_store
     from host.storage.kv import SqliteStore
 
     try:
         SqliteStore(settings.db)
+        open_store(settings.db)
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot open the database {settings.db}: {error}") from None

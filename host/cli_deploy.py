@@ -68,6 +68,13 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
     metavar="NAME=VALUE",
     help="A variable the worker reads as env.NAME (repeatable; over the config file's vars).",
 )
+@click.option(
+    "--kv",
+    "kv_bindings",
+    multiple=True,
+    metavar="BINDING[=NAMESPACE]",
+    help="A KV namespace the worker reads as env.BINDING (repeatable; over the config file's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new version as JSON, for scripts.")
 def deploy(
     folder: Path | None,
@@ -81,6 +88,7 @@ def deploy(
     not_found_handling: str | None,
     strict_isolation: bool | None,
     variables: tuple[str, ...],
+    kv_bindings: tuple[str, ...],
     as_json: bool,
     **limit_flags: int | None,
 ) -> None:
@@ -88,8 +96,8 @@ def deploy(
 
     DIR (default: here) is the project's folder: its wasmhost.toml, wrangler.toml or
     wrangler.jsonc gives the name, entry module (built when needed), assets folder, asset
-    options and vars. Flags override the file; settings given nowhere keep the active
-    version's values. Secrets are set apart, with `wasmhost secret put`.
+    options, vars and KV namespaces. Flags override the file; settings given nowhere keep the
+    active version's values. Secrets are set apart, with `wasmhost secret put`.
     """
     options = {
         name: value
@@ -104,7 +112,8 @@ def deploy(
         raise click.UsageError("give either --db or --url, not both")
     if url is not None and not token:
         raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
-    asked = Asked(folder, project, worker, assets, options, limits, _parse_vars(variables))
+    kv = _parse_kv(kv_bindings)
+    asked = Asked(folder, project, worker, assets, options, limits, _parse_vars(variables), kv)
     try:
         with deploy_target(asked) as target:
             for note in target.notes:
@@ -128,7 +137,7 @@ def _deploy_local(
     logs.configure(logging.WARNING)
     settings = Settings.from_env(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
-    bundle.vars = target.vars
+    bundle.vars, bundle.kv_namespaces = target.vars, target.kv_namespaces
     started = time.monotonic()
     services = Services.create(settings)
     try:
@@ -160,7 +169,7 @@ def _deploy_remote(
     from host.deploy import bundle_limits
 
     bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
-    bundle.vars = target.vars
+    bundle.vars, bundle.kv_namespaces = target.vars, target.kv_namespaces
     query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
     if strict_isolation is not None:
         query["strict_isolation"] = str(strict_isolation).lower()
@@ -189,3 +198,13 @@ def _parse_vars(given: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r}: write NAME=VALUE", param_hint="--var")
         variables[name] = value
     return variables
+
+
+def _parse_kv(given: tuple[str, ...]) -> dict[str, str]:
+    """`--kv BINDING[=NAMESPACE]` flags as a mapping (the namespace is the binding's name when
+    not given)."""
+    bindings = {}
+    for item in given:
+        binding, _, namespace = item.partition("=")
+        bindings[binding] = namespace or binding
+    return bindings

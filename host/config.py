@@ -65,6 +65,9 @@ class Settings:
     max_request_mb: int = _setting(32, "Largest request body passed to a guest (413 beyond).")
     max_response_mb: int = _setting(64, "Largest body a guest may build in the host.")
     max_output_kb: int = _setting(64, "Guest stdout/stderr kept in the log per request.")
+    kv_quota_mb: int = _setting(
+        1024, "Bytes one project may keep in its KV namespaces, keys and metadata included."
+    )
     max_upload_mb: int = _setting(512, "Largest deploy upload the deploy API accepts.")
     max_file_mb: int = _setting(25, "Largest single asset file in a deployment.")
     max_files: int = _setting(20_000, "Most asset files in one deployment.")

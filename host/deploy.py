@@ -9,7 +9,8 @@ from host.assets.build import build_assets
 from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
-from host.env_vars import check_count, check_vars
+from host.env_vars import check_count, check_kv_namespaces, check_vars
+from host.guest_kv import delete_project_kv
 from host.progress import QUIET, Progress
 from host.project_limits import project_limits, sandbox_limits
 from host.reuse import complete_from_storage, stored_variants
@@ -65,7 +66,9 @@ def deploy(
     if strict_isolation is None:
         strict_isolation = kept.strict_isolation
     variables = dict(kept.vars) if bundle.vars is None else check_vars(bundle.vars)
-    check_count(variables, kept.secrets)
+    kv = kept.kv_namespaces if bundle.kv_namespaces is None else bundle.kv_namespaces
+    kv = check_kv_namespaces(kv)
+    check_count(variables, kept.secrets, kv)
     with progress.step(f"compiling and starting the worker ({len(bundle.worker) / 1e6:.1f} MB)"):
         worker = services.loader.compile(bundle.worker)
         services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
@@ -85,6 +88,7 @@ def deploy(
         limits=own_limits,
         vars=variables,
         secrets=kept.secrets,
+        kv_namespaces=kv,
     )
     keep = services.settings.keep_versions
     with progress.step(f"storing the new version of {project_id}"):
@@ -114,6 +118,7 @@ def delete(services: Services, project_id: str) -> None:
     """Delete the project: every version, file and worker, and compiled artifacts no one uses."""
     check_project_id(project_id)
     released = delete_project(services.store, project_id)
+    delete_project_kv(services.kv_store, project_id)
     services.sandbox.pool.drop_project(project_id)
     forget_workers(services, released)
     log.info("deleted %s", project_id)

@@ -4,8 +4,8 @@ Given a folder, its config file (`host.project_config`) names the project, the e
 or built component, the assets folder and their options; flags given on the command line win,
 and settings given nowhere keep the active version's values (`host.deploy`). A folder with an
 entry module but no built component is built first (`wasmhost build`, cached). Variables
-(`vars`) given in the file or as flags replace the active version's; given nowhere, they are
-kept.
+(`vars`) and KV namespaces given in the file or as flags replace the active version's; given
+nowhere, they are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Asked:
     options: Mapping[str, str] = field(default_factory=dict)
     limits: Mapping[str, int] = field(default_factory=dict)
     vars: Mapping[str, str] = field(default_factory=dict)
+    kv_namespaces: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Target:
     options: Mapping[str, str]
     limits: Mapping[str, int]
     vars: dict[str, str] | None = None  # None: given nowhere, keep the active version's
+    kv_namespaces: dict[str, str] | None = None  # likewise
     notes: tuple[str, ...] = ()
 
 
@@ -65,7 +67,8 @@ def deploy_target(asked: Asked) -> Iterator[Target]:
             assets=asked.assets or (config.assets if config else None),
             options={**(config.asset_options if config else {}), **asked.options},
             limits={**(config.limits if config else {}), **asked.limits},
-            vars=_vars(config, asked),
+            vars=_merged(config.vars if config else None, asked.vars),
+            kv_namespaces=_merged(config.kv_namespaces if config else None, asked.kv_namespaces),
             notes=_notes(config),
         )
 
@@ -106,12 +109,13 @@ def _worker(asked: Asked, config: ProjectConfig | None) -> Iterator[Path]:
         yield out
 
 
-def _vars(config: ProjectConfig | None, asked: Asked) -> dict[str, str] | None:
-    """The config file's variables with the flags' over them; None if neither gives any."""
-    from_file = config.vars if config else None
-    if from_file is None and not asked.vars:
+def _merged(
+    from_file: Mapping[str, str] | None, from_flags: Mapping[str, str]
+) -> dict[str, str] | None:
+    """The config file's table with the flags' over it; None if neither gives any."""
+    if from_file is None and not from_flags:
         return None
-    return {**(from_file or {}), **asked.vars}
+    return {**(from_file or {}), **from_flags}
 
 
 def _has_entry(folder: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Names and values a project may put in its guest's `env`: variables and secrets.
+"""Names and values a project may put in its guest's `env`: variables, secrets, KV bindings.
 
 A name is what JavaScript and Python both accept as a property (`env.API_URL`): a letter or
 `_`, then letters, digits or `_`. `ASSETS` is the asset binding's. Limits follow Workers':
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from host.errors import DeployError
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RESERVED = frozenset({"ASSETS"})
 MAX_NAMES = 128
 MAX_VALUE_BYTES = 5 * 1024
@@ -48,10 +49,34 @@ def check_vars(variables: object) -> dict[str, str]:
     return {check_name(n): check_value(n, v) for n, v in variables.items()}
 
 
-def check_count(variables: Mapping[str, str], secrets: Mapping[str, str]) -> None:
-    """Refuse a deployment with too many names, or a name both a variable and a secret."""
-    both = sorted(set(variables) & set(secrets))
-    if both:
-        raise DeployError(f"{both[0]} is both a variable and a secret: rename one")
+def check_kv_namespaces(bindings: object) -> dict[str, str]:
+    """A checked copy of a deployment's KV bindings (binding name → namespace id)."""
+    if not isinstance(bindings, Mapping):
+        raise DeployError("kv_namespaces must be an object of binding names to namespace ids")
+    checked = {}
+    for binding, namespace in bindings.items():
+        check_name(binding, "KV binding")
+        if not isinstance(namespace, str) or NAMESPACE.fullmatch(namespace) is None:
+            raise DeployError(
+                f"KV namespace id {namespace!r} of {binding} is not valid: use letters, digits,"
+                " _ and - (at most 64)"
+            )
+        checked[binding] = namespace
+    return checked
+
+
+def check_count(
+    variables: Mapping[str, str],
+    secrets: Mapping[str, str],
+    kv_namespaces: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse a deployment with too many names, or a name given twice (a variable and a
+    secret, say)."""
+    kinds = [("variable", variables), ("secret", secrets), ("KV binding", kv_namespaces or {})]
+    for index, (kind, names) in enumerate(kinds):
+        for other_kind, others in kinds[index + 1 :]:
+            both = sorted(set(names) & set(others))
+            if both:
+                raise DeployError(f"{both[0]} is both a {kind} and a {other_kind}: rename one")
     if len(variables) + len(secrets) > MAX_NAMES:
         raise DeployError(f"at most {MAX_NAMES} variables and secrets together")

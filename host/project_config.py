@@ -22,8 +22,8 @@ from host.errors import WasmhostError
 WASMHOST_FILE = "wasmhost.toml"
 WRANGLER_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
 ASSET_KEYS = ("directory", "html_handling", "not_found_handling")
-WASMHOST_KEYS = frozenset({"name", "main", "worker", "assets", "vars", "limits"})
-WRANGLER_KEYS = frozenset({"name", "main", "assets", "vars"})
+WASMHOST_KEYS = frozenset({"name", "main", "worker", "assets", "vars", "kv_namespaces", "limits"})
+WRANGLER_KEYS = frozenset({"name", "main", "assets", "vars", "kv_namespaces"})
 
 
 class ConfigError(WasmhostError):
@@ -41,6 +41,7 @@ class ProjectConfig:
     assets: Path | None = None
     asset_options: Mapping[str, str] = field(default_factory=dict)
     vars: Mapping[str, str] | None = None  # None: the file has no `vars` table
+    kv_namespaces: Mapping[str, str] | None = None  # binding → namespace; None: not given
     limits: Mapping[str, int] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()  # wrangler keys wasmhost does not use
 
@@ -77,6 +78,7 @@ def read_config(path: Path) -> ProjectConfig:
             if (value := _text(path, assets, key, f"assets.{key}")) is not None
         },
         vars=_vars(_table(path, document, "vars")) if "vars" in document else None,
+        kv_namespaces=_kv(path, document["kv_namespaces"]) if "kv_namespaces" in document else None,
         limits=_limits(path, _table(path, document, "limits")),
         ignored=(*unknown, *(f"assets.{key}" for key in unknown_assets)),
     )
@@ -124,6 +126,20 @@ def _vars(table: Mapping[str, Any]) -> dict[str, str]:
         str(name): value if isinstance(value, str) else json.dumps(value)
         for name, value in table.items()
     }
+
+
+def _kv(path: Path, entries: object) -> dict[str, str]:
+    """`kv_namespaces = [{ binding = "NAME", id = "…" }]`: binding names to namespaces (the
+    binding's own name when no `id` is given; `preview_id` and the rest are not used)."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f'{path.name}: kv_namespaces must be a list of {{ binding = "NAME" }}')
+    bindings = {}
+    for entry in entries:
+        binding, namespace = entry.get("binding"), entry.get("id", entry.get("binding"))
+        if not isinstance(binding, str) or not isinstance(namespace, str):
+            raise ConfigError(f"{path.name}: every kv_namespaces entry needs a binding name")
+        bindings[binding] = namespace
+    return bindings
 
 
 def _limits(path: Path, table: Mapping[str, Any]) -> dict[str, int]:

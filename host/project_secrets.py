@@ -32,7 +32,7 @@ def put_secret(services: Services, project_id: str, name: str, value: str) -> De
     def change(active: Deployment) -> dict[str, object]:
         """The active version's secrets with this one set."""
         secrets = {**active.secrets, name: sealed}
-        check_count(active.vars, secrets)
+        check_count(active.vars, secrets, active.kv_namespaces)
         return {"secrets": secrets}
 
     return _new_version(services, project_id, change, f"set secret {name}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from wasmtime import Engine
 
 from host.config import MIB, Settings
+from host.guest_kv import open_store as open_kv_store
 from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
@@ -28,6 +29,7 @@ class Services:
     ticker: EpochTicker
     loader: Loader
     sandbox: Sandbox
+    kv_store: SqliteStore  # the guests' KV namespaces (`host.guest_kv`)
     _secret_box: SecretBox | None = field(default=None, init=False, repr=False)
     _secret_box_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -61,6 +63,7 @@ class Services:
                 settings.compiled_cache_size,
             ),
             sandbox=Sandbox(engine, limits, pool, settings.project_memory_mb * MIB),
+            kv_store=open_kv_store(settings.db),
         )
 
     @property

@@ -4,7 +4,7 @@ The upload comes as a binary file (the deploy API spools it to a temporary one w
 `spooled_upload`), so it is never whole in memory. Gzip is inflated into another temporary
 file with a hard cap on the output (and its checksum verified); tar headers are scanned before
 `tarfile` parses them, so oversized extended headers, special files, duplicate names and
-anything but `worker.wasm`, `assets/`, `reuse.json` and `vars.json` are refused with a clear
+anything but `worker.wasm`, `assets/`, `reuse.json` and `env.json` are refused with a clear
 message.
 """
 
@@ -21,14 +21,15 @@ from functools import partial
 from typing import IO, Protocol
 
 from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits, Reuse
-from host.env_vars import check_vars
+from host.env_vars import check_kv_namespaces, check_vars
 from host.errors import DeployError, RequestTooLarge
 
 BLOCK = 512
 REUSE_MEMBER = "reuse.json"  # names parts of the bundle the project stores already
 MAX_REUSE_BYTES = 4 * 1024 * 1024
-VARS_MEMBER = "vars.json"  # the guest's env variables: {"NAME": "text", …}
-MAX_VARS_BYTES = 1024 * 1024
+# The guest's env: {"vars": {"NAME": "text", …}, "kv_namespaces": {"BINDING": "namespace", …}}
+ENV_MEMBER = "env.json"
+MAX_ENV_BYTES = 1024 * 1024
 MAX_EXTENDED_HEADER = 64 * 1024
 EXTENDED_TYPES = frozenset(b"xgLK")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -50,8 +51,10 @@ def pack(bundle: Bundle, reuse: Reuse | None = None) -> bytes:
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
         if reuse is not None:
             _add_member(tar, REUSE_MEMBER, reuse.to_json())
-        if bundle.vars is not None:
-            _add_member(tar, VARS_MEMBER, json.dumps(bundle.vars, sort_keys=True).encode())
+        env = {"vars": bundle.vars, "kv_namespaces": bundle.kv_namespaces}
+        given = {name: value for name, value in env.items() if value is not None}
+        if given:
+            _add_member(tar, ENV_MEMBER, json.dumps(given, sort_keys=True).encode())
         if reuse is None or reuse.worker_sha256 is None:
             _add_member(tar, WORKER_MEMBER, bundle.worker)
         if bundle.has_assets:
@@ -158,6 +161,7 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
     """Walk the archive's members, checking each before reading it."""
     worker: bytes | None = None
     bundle = Bundle(worker=b"")
+    seen_env = False
     for count, member in enumerate(tar):
         if count > 2 * limits.max_files + 16:
             raise DeployError("the archive has far more entries than files allowed")
@@ -177,10 +181,11 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
             if bundle.reuse is not None or member.size > MAX_REUSE_BYTES:
                 raise DeployError(f"the archive has more than one {REUSE_MEMBER}, or a huge one")
             bundle.reuse = Reuse.from_json(_member_bytes(tar, plain, member))
-        elif name == VARS_MEMBER:
-            if bundle.vars is not None or member.size > MAX_VARS_BYTES:
-                raise DeployError(f"the archive has more than one {VARS_MEMBER}, or a huge one")
-            bundle.vars = _vars(_member_bytes(tar, plain, member))
+        elif name == ENV_MEMBER:
+            if seen_env or member.size > MAX_ENV_BYTES:
+                raise DeployError(f"the archive has more than one {ENV_MEMBER}, or a huge one")
+            seen_env = True
+            _read_env(bundle, _member_bytes(tar, plain, member))
         elif name.startswith(ASSETS_DIR + "/"):
             relative = name[len(ASSETS_DIR) + 1 :]
             bundle.add_file(
@@ -189,7 +194,7 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
         else:
             raise DeployError(
                 f"unexpected archive member {member.name!r}:"
-                f" expected {WORKER_MEMBER}, {ASSETS_DIR}/…, {REUSE_MEMBER} and {VARS_MEMBER}"
+                f" expected {WORKER_MEMBER}, {ASSETS_DIR}/…, {REUSE_MEMBER} and {ENV_MEMBER}"
             )
     reused_worker = bundle.reuse is not None and bundle.reuse.worker_sha256 is not None
     if worker is None and not reused_worker:
@@ -200,13 +205,18 @@ def _read_members(tar: tarfile.TarFile, plain: IO[bytes], limits: BundleLimits) 
     return bundle
 
 
-def _vars(raw: bytes) -> dict[str, str]:
-    """The variables in `vars.json`, checked."""
+def _read_env(bundle: Bundle, raw: bytes) -> None:
+    """The variables and KV namespaces `env.json` gives, checked, into the bundle."""
     try:
-        variables = json.loads(raw)
+        env = json.loads(raw)
     except ValueError:
-        raise DeployError(f"{VARS_MEMBER} is not JSON") from None
-    return check_vars(variables)
+        raise DeployError(f"{ENV_MEMBER} is not JSON") from None
+    if not isinstance(env, dict) or set(env) - {"vars", "kv_namespaces"}:
+        raise DeployError(f'{ENV_MEMBER} must be {{"vars": {{…}}, "kv_namespaces": {{…}}}}')
+    if "vars" in env:
+        bundle.vars = check_vars(env["vars"])
+    if "kv_namespaces" in env:
+        bundle.kv_namespaces = check_kv_namespaces(env["kv_namespaces"])
 
 
 def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInfo) -> bytes:

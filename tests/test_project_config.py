@@ -95,3 +95,34 @@ def test_strip_jsonc_keeps_strings_whole() -> None:
     assert strip_jsonc(text) == '{"a": "x // y /* z */", "b": [1, 2], "c": "\\" // still a string"}'
     with pytest.raises(ValueError, match="unterminated"):
         strip_jsonc("{/* open")
+
+
+def test_kv_namespaces_as_workers_users_declare_them(tmp_path: Path) -> None:
+    (tmp_path / "wrangler.jsonc").write_text(
+        '{"name": "s", "kv_namespaces": [{"binding": "NOTES"}, {"binding": "CACHE", "id": "c1",'
+        ' "preview_id": "p"}]}'
+    )
+    config = read_config(tmp_path / "wrangler.jsonc")
+    assert config.kv_namespaces == {"NOTES": "NOTES", "CACHE": "c1"}
+    assert read_config(write(tmp_path, "wasmhost.toml", 'name = "s"\n')).kv_namespaces is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['kv_namespaces = "NOTES"\n', 'kv_namespaces = [{ id = "x" }]\n', "kv_namespaces = [1]\n"],
+)
+def test_bad_kv_namespaces_are_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="kv_namespaces"):
+        read_config(write(tmp_path, "wasmhost.toml", text))
+
+
+def test_the_readme_example_config_reads(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = read_config(write(tmp_path, "wasmhost.toml", example))
+    assert (config.name, config.kv_namespaces, config.vars) == (
+        "hello",
+        {"NOTES": "NOTES"},
+        {"GREETING": "hello"},
+    )
+    assert config.limits == {"cpu_deadline_ms": 500}

@@ -13,9 +13,17 @@ from wasmtime.component import Component, Linker
 
 from host.errors import GuestTrapped
 from host.runtime.bodies import BodyTable
-from host.runtime.values import WitRequest, WitResponse, request_from_wit
+from host.runtime.values import (
+    Body,
+    WitGot,
+    WitListing,
+    WitRequest,
+    WitResponse,
+    body_from_wit,
+    request_from_wit,
+)
 from host.runtime.wasi import define_wasi
-from host.runtime.world import ASSETS, BODIES, ENV, TYPES
+from host.runtime.world import ASSETS, BODIES, ENV, KV, TYPES
 
 
 class RequestScope(Protocol):
@@ -36,6 +44,34 @@ class RequestScope(Protocol):
         """The variables and secrets of the deployment being served."""
         ...
 
+    def kv_namespaces(self) -> list[str]:
+        """The binding names of the deployment's KV namespaces."""
+        ...
+
+    def kv_get(self, binding: str, key: str) -> WitGot:
+        """kv.get for this request's project."""
+        ...
+
+    def kv_put(
+        self,
+        binding: str,
+        key: str,
+        value: Body,
+        expiration: int | None,
+        ttl: int | None,
+        metadata: str | None,
+    ) -> str | None:
+        """kv.put for this request's project: None when stored, else why not."""
+        ...
+
+    def kv_delete(self, binding: str, key: str) -> str | None:
+        """kv.delete for this request's project: None when done, else why not."""
+        ...
+
+    def kv_list(self, binding: str, prefix: str, cursor: str | None, limit: int) -> WitListing:
+        """kv.list for this request's project."""
+        ...
+
 
 class NoRequest:
     """The scope while a worker starts at deploy time: no request, so no host calls."""
@@ -54,6 +90,16 @@ class NoRequest:
     def env_vars(self) -> list[tuple[str, str]]:
         """There is no deployment's env outside a request."""
         raise GuestTrapped("the worker asked for env vars while starting, outside any request")
+
+    def kv_namespaces(self) -> list[str]:
+        """There is no deployment's env outside a request."""
+        raise GuestTrapped("the worker asked for its KV namespaces outside any request")
+
+    def __getattr__(self, name: str) -> Any:
+        """Every other host function (kv.*) traps outside a request."""
+        if name.startswith("kv_"):
+            raise GuestTrapped("the worker used a KV namespace while starting, outside any request")
+        raise AttributeError(name)
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("wasmhost_request_scope", default=None)
@@ -106,6 +152,12 @@ def create_linker(engine: Engine, component: Component) -> Linker:
         bodies.add_func("append", _bodies_append)
     with root.add_instance(ENV) as env:
         env.add_func("vars", _env_vars)
+        env.add_func("kv-namespaces", _env_kv_namespaces)
+    with root.add_instance(KV) as kv:
+        kv.add_func("get", _kv_get)
+        kv.add_func("put", _kv_put)
+        kv.add_func("delete", _kv_delete)
+        kv.add_func("list", _kv_list)
     root.add_instance(TYPES).close()
     root.close()
     linker.define_unknown_imports_as_traps(component)
@@ -146,3 +198,43 @@ def _bodies_append(scope: RequestScope, handle: int, chunk: bytes) -> None:
 def _env_vars(scope: RequestScope) -> list[tuple[str, str]]:
     """env.vars() -> list<tuple<string, string>>."""
     return scope.env_vars()
+
+
+@_guarded
+def _env_kv_namespaces(scope: RequestScope) -> list[str]:
+    """env.kv-namespaces() -> list<string>."""
+    return scope.kv_namespaces()
+
+
+@_guarded
+def _kv_get(scope: RequestScope, binding: str, key: str) -> WitGot:
+    """kv.get(binding, key) -> got."""
+    return scope.kv_get(binding, key)
+
+
+@_guarded
+def _kv_put(
+    scope: RequestScope,
+    binding: str,
+    key: str,
+    value: Any,
+    expiration: int | None,
+    ttl: int | None,
+    metadata: str | None,
+) -> str | None:
+    """kv.put(binding, key, value, expiration, ttl, metadata) -> option<string>."""
+    return scope.kv_put(binding, key, body_from_wit(value), expiration, ttl, metadata)
+
+
+@_guarded
+def _kv_delete(scope: RequestScope, binding: str, key: str) -> str | None:
+    """kv.delete(binding, key) -> option<string>."""
+    return scope.kv_delete(binding, key)
+
+
+@_guarded
+def _kv_list(
+    scope: RequestScope, binding: str, prefix: str, cursor: str | None, limit: int
+) -> WitListing:
+    """kv.list(binding, prefix, cursor, limit) -> listing."""
+    return scope.kv_list(binding, prefix, cursor, limit)

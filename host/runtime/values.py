@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wasmtime.component import Variant
+from wasmtime.component import Record, Variant
 
 Headers = list[tuple[str, str]]
 Body = None | bytes | int
@@ -33,6 +33,38 @@ class WitResponse:
     status: int
     headers: Headers
     body: Body
+
+
+@dataclass
+class WitEntry(Record):
+    """The kv `entry` record (a Record: it is a case of the `got` variant)."""
+
+    value: Body
+    metadata: str | None
+    expiration: int | None
+
+
+@dataclass
+class WitListedKey(Record):
+    """The kv `listed-key` record."""
+
+    name: str
+    expiration: int | None
+    metadata: str | None
+
+
+@dataclass
+class WitKeyPage(Record):
+    """The kv `key-page` record (a case of the `listing` variant)."""
+
+    keys: list[WitListedKey]
+    complete: bool
+    cursor: str | None
+
+
+# kv `got`: missing (None), found (a WitEntry) or failed (why); `listing`: a page or why not.
+WitGot = None | WitEntry | str
+WitListing = WitKeyPage | str
 
 
 def body_from_wit(value: Any) -> Body:

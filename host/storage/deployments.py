@@ -39,6 +39,7 @@ class Deployment:
     size: int = 0  # their bytes, uncompressed
     vars: Mapping[str, str] = field(default_factory=dict)  # env.NAME for the guest
     secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
+    kv_namespaces: Mapping[str, str] = field(default_factory=dict)  # binding → namespace
 
     def to_json(self) -> bytes:
         """The record as stored."""
@@ -65,6 +66,7 @@ class NewVersion:
     limits: Mapping[str, int] = field(default_factory=dict)
     vars: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
+    kv_namespaces: Mapping[str, str] = field(default_factory=dict)  # binding → namespace
 
 
 def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
@@ -98,6 +100,7 @@ def write_version(
             size=sum(len(data) for data in new.files.values()),
             vars=dict(new.vars),
             secrets=dict(new.secrets),
+            kv_namespaces=dict(new.kv_namespaces),
         )
         _write_parts(writes, project_id, deployment, new)
         _switch(writes, deployment)

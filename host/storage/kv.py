@@ -1,4 +1,8 @@
-"""The key-value table: one SQLite table (through sqlite-utils), safe for many threads."""
+"""The key-value table: one SQLite table (through sqlite-utils), safe for many threads.
+
+The host keeps its projects in the table `kv`; the guests' KV namespaces live in a table of
+their own in the same file (`host.guest_kv`), through a second store over that table.
+"""
 
 from __future__ import annotations
 
@@ -24,13 +28,14 @@ class ValueGone(KeyError):
 class Writes:
     """The writes of one atomic batch; visible to readers only once the batch commits."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, table: str = TABLE) -> None:
         self._conn = conn
+        self._table = table
 
     def put(self, key: str, value: bytes) -> None:
         """Set `key` to `value`."""
         self._conn.execute(
-            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) "
+            f"INSERT INTO {self._table} (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
@@ -38,32 +43,37 @@ class Writes:
     def put_new(self, key: str, value: bytes) -> None:
         """Set `key` to `value` unless it is set (content-addressed values never change)."""
         self._conn.execute(
-            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+            f"INSERT INTO {self._table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
             (key, value),
         )
 
     def delete(self, key: str) -> None:
         """Remove `key` if present."""
-        self._conn.execute(f"DELETE FROM {TABLE} WHERE key = ?", (key,))
+        self._conn.execute(f"DELETE FROM {self._table} WHERE key = ?", (key,))
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove every key that starts with `prefix`."""
         low, high = _prefix_range(prefix)
-        self._conn.execute(f"DELETE FROM {TABLE} WHERE key >= ? AND key < ?", (low, high))
+        self._conn.execute(f"DELETE FROM {self._table} WHERE key >= ? AND key < ?", (low, high))
 
 
 class SqliteStore:
-    """Keys to bytes in one SQLite file, in WAL mode; one connection per thread."""
+    """Keys to bytes in one table of an SQLite file, in WAL mode; one connection per thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, table: str = TABLE) -> None:
+        if not table.isidentifier():
+            raise ValueError(f"not a table name: {table!r}")
         self.path = Path(path)
+        self.table = table
         self._local = threading.local()
         self._commits = 0  # batches committed through this store (this process)
         setup = self._connect()
         try:
             db = sqlite_utils.Database(setup)
             db.enable_wal()
-            db[TABLE].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
+            setup.execute("BEGIN IMMEDIATE")  # processes starting together wait for each other
+            db[table].create({"key": str, "value": bytes}, pk="key", if_not_exists=True)  # type: ignore[union-attr]
+            setup.execute("COMMIT")
         finally:
             setup.close()  # threads open their own; none may outlive a fork
 
@@ -85,17 +95,17 @@ class SqliteStore:
 
     def get(self, key: str) -> bytes | None:
         """The value under `key`, or None."""
-        row = self._conn.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+        row = self._conn.execute(f"SELECT value FROM {self.table} WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def has(self, key: str) -> bool:
         """Whether `key` is set (its value is not read)."""
-        row = self._conn.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+        row = self._conn.execute(f"SELECT 1 FROM {self.table} WHERE key = ?", (key,)).fetchone()
         return row is not None
 
     def size(self, key: str) -> int | None:
         """The length of the value under `key` (not read), or None if absent."""
-        row = self._conn.execute(f"SELECT length(value) FROM {TABLE} WHERE key = ?", (key,))
+        row = self._conn.execute(f"SELECT length(value) FROM {self.table} WHERE key = ?", (key,))
         found = row.fetchone()
         return None if found is None else int(found[0])
 
@@ -120,23 +130,35 @@ class SqliteStore:
         if start < 0 or (length is not None and length < 0) or chunk_size < 1:
             raise ValueError("start and length must not be negative, chunk_size at least 1")
         conn = self._conn
-        if _rowid(conn, key) is None:
+        if _rowid(conn, self.table, key) is None:
             return None
-        return _blob_chunks(conn, key, start, length, chunk_size)
+        return _blob_chunks(conn, self.table, key, start, length, chunk_size)
 
     def keys(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, in order."""
         low, high = _prefix_range(prefix)
         rows = self._conn.execute(
-            f"SELECT key FROM {TABLE} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
+            f"SELECT key FROM {self.table} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
         )
         return [row[0] for row in rows]
+
+    def page(self, prefix: str, after: str = "", limit: int = 1000) -> list[tuple[str, bytes]]:
+        """Up to `limit` keys that start with `prefix` and sort after `after`, with their
+        values, in key order."""
+        low, high = _prefix_range(prefix)
+        rows = self._conn.execute(
+            f"SELECT key, value FROM {self.table} WHERE key >= ? AND key < ? AND key > ?"
+            " ORDER BY key LIMIT ?",
+            (low, high, after, limit),
+        )
+        return [(row[0], bytes(row[1])) for row in rows]
 
     def items(self, prefix: str) -> list[tuple[str, bytes]]:
         """Every key that starts with `prefix`, with its value, in key order."""
         low, high = _prefix_range(prefix)
         rows = self._conn.execute(
-            f"SELECT key, value FROM {TABLE} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
+            f"SELECT key, value FROM {self.table} WHERE key >= ? AND key < ? ORDER BY key",
+            (low, high),
         )
         return [(row[0], bytes(row[1])) for row in rows]
 
@@ -176,7 +198,7 @@ class SqliteStore:
                 raise StorageBusy(f"another writer held the database for {seconds} s") from None
             raise
         try:
-            yield Writes(conn)
+            yield Writes(conn, self.table)
             conn.execute("COMMIT")
             self._commits += 1
         except BaseException:
@@ -193,19 +215,24 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _rowid(conn: sqlite3.Connection, key: str) -> int | None:
-    """The row holding `key`, if any."""
-    row = conn.execute(f"SELECT rowid FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+def _rowid(conn: sqlite3.Connection, table: str, key: str) -> int | None:
+    """The row of `table` holding `key`, if any."""
+    row = conn.execute(f"SELECT rowid FROM {table} WHERE key = ?", (key,)).fetchone()
     return None if row is None else int(row[0])
 
 
 def _blob_chunks(
-    conn: sqlite3.Connection, key: str, start: int, length: int | None, chunk_size: int
+    conn: sqlite3.Connection,
+    table: str,
+    key: str,
+    start: int,
+    length: int | None,
+    chunk_size: int,
 ) -> Generator[bytes, None, None]:
     """Bytes `start` to `start + length` (or the end) of one value, `chunk_size` at a time."""
     position, end = start, None if length is None else start + length
     while end is None or position < end:
-        chunk = _read_chunk(conn, key, position, end, chunk_size)
+        chunk = _read_chunk(conn, table, key, position, end, chunk_size)
         if not chunk:
             return
         position += len(chunk)
@@ -213,7 +240,7 @@ def _blob_chunks(
 
 
 def _read_chunk(
-    conn: sqlite3.Connection, key: str, position: int, end: int | None, size: int
+    conn: sqlite3.Connection, table: str, key: str, position: int, end: int | None, size: int
 ) -> bytes:
     """One chunk, the row found and read in one short read transaction (so a row id freed and
     taken by another value in between can never be read); ValueGone if the key is gone."""
@@ -221,10 +248,10 @@ def _read_chunk(
     if not nested:
         conn.execute("BEGIN")
     try:
-        rowid = _rowid(conn, key)
+        rowid = _rowid(conn, table, key)
         if rowid is None:
             raise ValueGone(f"{key} was deleted while it was being read")
-        with conn.blobopen(TABLE, "value", rowid, readonly=True) as blob:
+        with conn.blobopen(table, "value", rowid, readonly=True) as blob:
             stop = len(blob) if end is None else min(end, len(blob))
             if position >= stop:
                 return b""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import ExitStack
 
 import falcon
@@ -11,20 +10,20 @@ from host.assets.binding import AssetBinding
 from host.assets.manifests import ManifestCache
 from host.config import MIB
 from host.errors import InvalidWorker, ProjectNotFound, WorkerUnavailable
+from host.guest_kv import ProjectKv
 from host.project_limits import sandbox_limits
 from host.runtime.bodies import BodyTable
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.sandbox import PoolKey
-from host.runtime.values import WitRequest, WitResponse
-from host.secret_box import SecretBox
+from host.runtime.values import Body, WitGot, WitListing, WitRequest, WitResponse
 from host.services import Services
 from host.storage import keys
 from host.storage.active import ActiveDeployments
 from host.storage.deployments import Deployment
-from host.storage.kv import SqliteStore
 from host.storage.projects import check_project_id
 from host.web.admission import ProjectSlots
+from host.web.kv_calls import KvCalls
 from host.web.messages import to_wit_request, write_response
 
 
@@ -36,24 +35,23 @@ class ProjectRequest:
         self,
         deployment: Deployment,
         bodies: BodyTable,
-        store: SqliteStore,
+        services: Services,
         manifests: ManifestCache,
-        secret_box: Callable[[], SecretBox],
     ) -> None:
         self.bodies = bodies
         self.failure: BaseException | None = None
         self._deployment = deployment
-        self._store = store
+        self._services = services
         self._manifests = manifests
-        self._secret_box = secret_box
         self._assets: AssetBinding | None = None
+        self._kv: KvCalls | None = None
 
     def env_vars(self) -> list[tuple[str, str]]:
         """The guest's `env.vars()`: the deployment's variables and its secrets, opened."""
         deployment = self._deployment
         found = dict(deployment.vars)
         if deployment.secrets:
-            box = self._secret_box()
+            box = self._services.secret_box
             for name, sealed in deployment.secrets.items():
                 found[name] = box.open(deployment.project_id, name, sealed)
         return sorted(found.items())
@@ -64,11 +62,50 @@ class ProjectRequest:
             self._assets = self._binding()
         return self._assets.fetch(request)
 
+    def kv_namespaces(self) -> list[str]:
+        """env.kv-namespaces: the deployment's KV binding names."""
+        return sorted(self._deployment.kv_namespaces)
+
+    def kv_get(self, binding: str, key: str) -> WitGot:
+        """kv.get for this request's project."""
+        return self._kv_calls().get(binding, key)
+
+    def kv_put(
+        self,
+        binding: str,
+        key: str,
+        value: Body,
+        expiration: int | None,
+        ttl: int | None,
+        metadata: str | None,
+    ) -> str | None:
+        """kv.put for this request's project."""
+        return self._kv_calls().put(binding, key, value, expiration, ttl, metadata)
+
+    def kv_delete(self, binding: str, key: str) -> str | None:
+        """kv.delete for this request's project."""
+        return self._kv_calls().delete(binding, key)
+
+    def kv_list(self, binding: str, prefix: str, cursor: str | None, limit: int) -> WitListing:
+        """kv.list for this request's project."""
+        return self._kv_calls().list(binding, prefix, cursor, limit)
+
     def _binding(self) -> AssetBinding:
         """The asset binding of this request's deployment."""
         assets = self._manifests.get(self._deployment)
         project_id = self._deployment.project_id
-        return AssetBinding(project_id, assets.manifest, assets.options, self._store, self.bodies)
+        store = self._services.store
+        return AssetBinding(project_id, assets.manifest, assets.options, store, self.bodies)
+
+    def _kv_calls(self) -> KvCalls:
+        """This request's KV calls (made on first use)."""
+        if self._kv is None:
+            deployment, settings = self._deployment, self._services.settings
+            bindings = dict(deployment.kv_namespaces)
+            quota = settings.kv_quota_mb * MIB
+            kv = ProjectKv(self._services.kv_store, deployment.project_id, bindings, quota)
+            self._kv = KvCalls(kv, sorted(bindings), self.bodies)
+        return self._kv
 
 
 class GuestDispatch:
@@ -79,7 +116,6 @@ class GuestDispatch:
         self._deployments = ActiveDeployments(services.store)
         self._manifests = ManifestCache(services.store)
         self._slots = ProjectSlots(services.settings.project_concurrency)
-        self._secret_box = lambda: services.secret_box  # made only if a deployment has secrets
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: str) -> None:
         """Look up the active version, run its worker in a lent instance, send its answer.
@@ -108,9 +144,7 @@ class GuestDispatch:
                 host = req.env["wasmhost.host"]
                 wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
                 output = GuestOutput(project_id, settings.max_output_kb * 1024)
-                scope = ProjectRequest(
-                    deployment, bodies, services.store, self._manifests, self._secret_box
-                )
+                scope = ProjectRequest(deployment, bodies, services, self._manifests)
                 try:
                     answer = guest.fetch(scope, output, wit_request)
                 finally:

@@ -137,6 +137,73 @@ class FakeEnv:
         self.asked += 1
         return [("API_KEY", "secret"), ("GREETING", "hello")]
 
+    def kv_namespaces(self) -> list[str]:
+        return ["NOTES"]
+
+
+@dataclass
+class Got_Found:
+    value: Any
+
+
+@dataclass
+class Got_Failed:
+    value: str
+
+
+@dataclass
+class Listing_Page:
+    value: Any
+
+
+@dataclass
+class Listing_Failed:
+    value: str
+
+
+class FakeKv:
+    """The `kv` import: a dict per binding; keys longer than 512 characters are refused."""
+
+    Got_Found, Got_Failed = Got_Found, Got_Failed
+    Listing_Page, Listing_Failed = Listing_Page, Listing_Failed
+
+    def __init__(self, bodies: FakeBodies) -> None:
+        self.bodies = bodies
+        self.entries: dict[tuple[str, str], tuple[Any, str | None]] = {}
+        self.puts: list[tuple[Any, ...]] = []
+
+    def get(self, binding: str, key: str) -> Any:
+        if not key:
+            return Got_Failed("KV key must not be empty, `.` or `..`")
+        if (binding, key) not in self.entries:
+            return None
+        body, metadata = self.entries[binding, key]
+        return Got_Found(SimpleNamespace(value=body, metadata=metadata, expiration=None))
+
+    def put(self, binding: str, key: str, value: Any, expiration: Any, ttl: Any, meta: Any) -> Any:
+        self.puts.append((binding, key, type(value).__name__, expiration, ttl, meta))
+        if len(key) > 512:
+            return "KV key is 600 bytes; at most 512"
+        if isinstance(value, Body_Host):
+            value = Body_Bytes(self.bodies.table[value.value])
+        self.entries[binding, key] = (value, meta)
+        return None
+
+    def delete(self, binding: str, key: str) -> Any:
+        self.entries.pop((binding, key), None)
+        return None
+
+    def list(self, binding: str, prefix: str, cursor: Any, limit: int) -> Any:
+        names = sorted(k for b, k in self.entries if b == binding and k.startswith(prefix))
+        keys = [
+            SimpleNamespace(name=n, expiration=None, metadata=self.entries[binding, n][1])
+            for n in names[:limit]
+        ]
+        more = len(names) > limit
+        return Listing_Page(
+            SimpleNamespace(keys=keys, complete=not more, cursor="c" if more else None)
+        )
+
 
 @pytest.fixture
 def bodies() -> FakeBodies:
@@ -154,8 +221,15 @@ def env_import() -> FakeEnv:
 
 
 @pytest.fixture
-def bridge(bodies: FakeBodies, assets: FakeAssets, env_import: FakeEnv) -> Bridge:
-    return Bridge(WIT_TYPES, bodies, assets, env_import)
+def kv_import(bodies: FakeBodies) -> FakeKv:
+    return FakeKv(bodies)
+
+
+@pytest.fixture
+def bridge(
+    bodies: FakeBodies, assets: FakeAssets, env_import: FakeEnv, kv_import: FakeKv
+) -> Bridge:
+    return Bridge(WIT_TYPES, bodies, assets, env_import, kv_import)
 
 
 def serve(bridge: Bridge, fetch: Any, url: str = "http://demo.localhost/", **kw: Any) -> Any:
@@ -799,9 +873,10 @@ def test_env_has_the_deployments_variables_asked_once_per_instance(
     env = seen[0]
     assert "GREETING" in env and "ASSETS" in env and "NOPE" not in env
     assert (env.get("NOPE"), env.get("NOPE", "x")) == (None, "x")
-    assert repr(env) == "<Env ASSETS API_KEY GREETING>"  # names only: values may be secret
+    assert repr(env) == "<Env ASSETS API_KEY GREETING NOTES>"  # names only: values may be secret
     with pytest.raises(
-        AttributeError, match=r"env has no 'NOPE' \(this deployment's .*: API_KEY, GREETING\)"
+        AttributeError,
+        match=r"env has no 'NOPE' \(this deployment's .*: API_KEY, GREETING, NOTES\)",
     ):
         env.NOPE  # noqa: B018
 
@@ -858,3 +933,73 @@ def test_floats_are_written_as_javascript_writes_them(value: float) -> None:
     text = number_text(value)
     assert float(text) == value
     assert ("e" in text) == (abs(value) >= 1e21 or 0 < abs(value) < 1e-6)
+
+
+# ---------------------------------------------------------------- KV
+
+
+def test_a_kv_namespace_reads_and_writes_with_workers_operations(
+    bridge: Bridge, kv_import: FakeKv
+) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        notes = env.NOTES
+        assert await notes.get("missing") is None
+        await notes.put("a", "hello", expiration_ttl=120, metadata={"by": "me"})
+        await notes.put("j", b'{"n": 1}')
+        await notes.put("body", request.body)  # still in the host: passed as its handle
+        got = await notes.get_with_metadata("a")
+        listed = await notes.list(prefix="")
+        await notes.delete("j")
+        return Response.json(
+            {
+                "text": await notes.get("a"),
+                "bytes": (await notes.get("a", type="bytes")).decode(),
+                "json": await notes.get("j", type="json"),
+                "body": await notes.get("body"),
+                "meta": [got.value, got.metadata],
+                "listed": listed,
+            }
+        )
+
+    handle = kv_import.bodies.add(b"posted")
+    answer = json.loads(serve(bridge, fetch, method="POST", body=Body_Host(handle)).body.value)
+    assert answer == {
+        "text": "hello",
+        "bytes": "hello",
+        "json": None,
+        "body": "posted",
+        "meta": ["hello", {"by": "me"}],
+        "listed": {
+            "keys": [{"name": "a", "metadata": {"by": "me"}}, {"name": "body"}, {"name": "j"}],
+            "list_complete": True,
+        },
+    }
+    assert kv_import.puts[0] == ("NOTES", "a", "Body_Bytes", None, 120, '{"by":"me"}')
+    assert kv_import.puts[2][2] == "Body_Host"
+
+
+def test_kv_refusals_raise_kverror_with_the_reason(bridge: Bridge) -> None:
+    from workers import KVError
+
+    async def fetch(request: Request, env: Env) -> Response:
+        errors = []
+        for attempt in (
+            env.NOTES.put("k" * 600, "v"),
+            env.NOTES.get(""),
+            env.NOTES.get("a", type="xml"),
+            env.NOTES.put("a", 42),
+            env.NOTES.put("a", "v", expiration_ttl=-1),
+        ):
+            try:
+                await attempt
+            except (KVError, ValueError, TypeError) as error:
+                errors.append(f"{type(error).__name__}: {error}")
+        return Response("\n".join(errors))
+
+    assert serve(bridge, fetch).body.value.decode().splitlines() == [
+        "KVError: KV key is 600 bytes; at most 512",
+        "KVError: KV key must not be empty, `.` or `..`",
+        "ValueError: type must be one of text, json, bytes, not 'xml'",
+        "TypeError: a KV value must be str, bytes or a HostBody, not int",
+        "ValueError: expiration_ttl must be a whole number of seconds, not -1",
+    ]

@@ -14,6 +14,7 @@ import {
   passThroughHandle,
 } from "../../../guests/sdk/js/src/bodies.js";
 import { Assets } from "../../../guests/sdk/js/src/env.js";
+import { KVNamespace } from "../../../guests/sdk/js/src/kv.js";
 import { describeError, mapStack } from "../../../guests/sdk/js/src/errors.js";
 import "../../../guests/sdk/js/src/platform.js";
 import { requestFromWit, responseToWit } from "../../../guests/sdk/js/src/messages.js";
@@ -61,6 +62,30 @@ class FakeHost {
   }
   vars() {
     return [["GREETING", "hello"], ["API_KEY", "secret"]];
+  }
+  kvNamespaces() {
+    return ["NOTES"];
+  }
+  kvGet(binding, key) {
+    if (key === "") return { tag: "failed", val: "KV key must not be empty, `.` or `..`" };
+    const entry = (this.kv ??= new Map()).get(`${binding}/${key}`);
+    return entry === undefined ? { tag: "missing" } : { tag: "found", val: entry };
+  }
+  kvPut(binding, key, value, expiration, ttl, metadata) {
+    this.calls.push(["kvPut", binding, key, value.tag, expiration, ttl]);
+    if (key.length > 512) return "KV key is too long";
+    const bytes = value.tag === "host" ? this.table.get(value.val) : value.tag === "bytes" ? value.val : new Uint8Array(0);
+    (this.kv ??= new Map()).set(`${binding}/${key}`, { value: { tag: "bytes", val: bytes }, metadata, expiration });
+    return undefined;
+  }
+  kvDelete(binding, key) {
+    (this.kv ??= new Map()).delete(`${binding}/${key}`);
+    return undefined;
+  }
+  kvList(binding, prefix, cursor, limit) {
+    const names = [...(this.kv ?? new Map()).keys()].map((k) => k.slice(binding.length + 1)).filter((n) => n.startsWith(prefix)).sort();
+    const keys = names.slice(0, limit).map((name) => ({ name, metadata: this.kv.get(`${binding}/${name}`).metadata }));
+    return { tag: "page", val: { keys, complete: names.length <= limit, cursor: names.length > limit ? "c" : undefined } };
   }
   names() {
     return this.calls.map((call) => call[0]);
@@ -447,8 +472,54 @@ test("env has the deployment's variables and secrets beside ASSETS", async () =>
   let seen;
   const worker = { fetch: (request, env) => ((seen = env), new Response("ok")) };
   await serve(worker, witRequest(), fake);
-  assert.deepEqual(Object.keys(seen).sort(), ["API_KEY", "ASSETS", "GREETING"]);
+  assert.deepEqual(Object.keys(seen).sort(), ["API_KEY", "ASSETS", "GREETING", "NOTES"]);
   assert.equal(seen.GREETING, "hello");
   assert.equal(seen.API_KEY, "secret");
   assert.equal(String(seen.ASSETS), "[object Assets]");
+});
+
+test("a KV namespace reads and writes with Workers KV's API", async () => {
+  const notes = new KVNamespace("NOTES", scope);
+  assert.equal(await notes.get("missing"), null);
+  await notes.put("a", "hello", { metadata: { by: "me" }, expirationTtl: 120 });
+  assert.deepEqual(fake.calls.at(-1), ["kvPut", "NOTES", "a", "bytes", undefined, 120n]);
+  assert.equal(await notes.get("a"), "hello");
+  assert.equal(await notes.get("a", "text"), "hello");
+  assert.deepEqual(new Uint8Array(await notes.get("a", { type: "arrayBuffer" })), new TextEncoder().encode("hello"));
+  await notes.put("j", JSON.stringify({ n: 1 }));
+  assert.deepEqual(await notes.get("j", "json"), { n: 1 });
+  const stream = await notes.get("a", "stream");
+  assert.equal(await new Response(stream).text(), "hello");
+  assert.deepEqual(await notes.getWithMetadata("a"), { value: "hello", metadata: { by: "me" }, cacheStatus: null });
+  assert.deepEqual(await notes.getWithMetadata("nope"), { value: null, metadata: null, cacheStatus: null });
+  const listed = await notes.list({ prefix: "" });
+  assert.deepEqual(listed, { keys: [{ name: "a", metadata: { by: "me" } }, { name: "j" }], list_complete: true, cacheStatus: null });
+  await notes.delete("a");
+  assert.equal(await notes.get("a"), null);
+});
+
+test("a KV value in the host goes back untouched, and refusals reject with the reason", async () => {
+  const notes = new KVNamespace("NOTES", scope);
+  const handle = fake.add(new TextEncoder().encode("posted body"));
+  const request = requestFromWit(witRequest({ method: "POST", body: { tag: "host", val: handle } }), scope);
+  await notes.put("body", request.body);
+  assert.deepEqual(fake.calls.at(-1).slice(0, 4), ["kvPut", "NOTES", "body", "host"]);
+  assert.equal(await notes.get("body"), "posted body");
+  await assert.rejects(notes.put("k".repeat(600), "v"), /KV key is too long/);
+  await assert.rejects(notes.get(""), /must not be empty/);
+  await assert.rejects(notes.get("a", "xml"), /type must be one of text, json, arrayBuffer, stream/);
+  await assert.rejects(notes.put("a", "v", { expirationTtl: 1.5 }), /whole number of seconds/);
+  await assert.rejects(notes.put("a", undefined), /needs a value/);
+});
+
+test("Response.json follows the standard, for large payloads too", async () => {
+  const big = Response.json({ text: "x".repeat(2_000_000) }, { status: 201, headers: { "x-a": "1" } });
+  assert.equal(big.status, 201);
+  assert.equal(big.headers.get("content-type"), "application/json");
+  assert.equal(big.headers.get("x-a"), "1");
+  assert.equal((await big.json()).text.length, 2_000_000);
+  const typed = Response.json([1], { headers: { "content-type": "application/problem+json" } });
+  assert.equal(typed.headers.get("content-type"), "application/problem+json");
+  assert.equal(await typed.text(), "[1]");
+  assert.throws(() => Response.json(undefined), TypeError);
 });

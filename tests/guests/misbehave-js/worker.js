@@ -11,9 +11,25 @@ let keptRequest;
 
 const ROUTES = {
   "/ok": () => new Response("misbehave is fine", { headers: { "x-guest": "misbehave-js" } }),
-  // The deployment's variables and secrets, as JSON (every name of env but ASSETS).
+  // The deployment's variables and secrets, as JSON (every name of env but ASSETS and KV).
   "/env": (request, env) =>
-    Response.json(Object.fromEntries(Object.entries(env).filter(([name]) => name !== "ASSETS"))),
+    Response.json(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string"))),
+  // One KV operation, as JSON {op, binding, key, value, type, options}: its result, or its error.
+  "/kv": async (request, env) => {
+    const { op, binding = "NOTES", key, value, type, options } = await request.json();
+    const kv = env[binding];
+    if (kv === undefined) return Response.json({ error: `no binding ${binding}` });
+    try {
+      if (op === "get") return Response.json({ result: await kv.getWithMetadata(key, type) });
+      if (op === "raw") return new Response(await kv.get(key, "stream")); // the value, untouched
+      if (op === "put") return Response.json({ result: (await kv.put(key, value, options)) ?? null });
+      if (op === "delete") return Response.json({ result: (await kv.delete(key)) ?? null });
+      const page = await kv.list(options);
+      return Response.json({ result: { ...page, cacheStatus: undefined } });
+    } catch (error) {
+      return Response.json({ error: String(error?.message ?? error) });
+    }
+  },
 
   // Failures.
   "/trap": () => {

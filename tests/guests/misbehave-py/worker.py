@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from workers import Headers, Request, RequestEndedError, Response
+from workers import Headers, KVError, Request, RequestEndedError, Response
 from workers.body import HostBody
 
 # Module-level state: a warm instance keeps it between the requests it serves.
@@ -30,8 +30,44 @@ async def ok(request, env, query):
 
 
 async def env_vars(request, env, query):
-    """The deployment's variables and secrets, as JSON (every name of env but ASSETS)."""
-    return Response.json({name: getattr(env, name) for name in dir(env) if name != "ASSETS"})
+    """The deployment's variables and secrets, as JSON (every name of env but ASSETS and KV)."""
+    found = {name: getattr(env, name) for name in dir(env)}
+    return Response.json({name: value for name, value in found.items() if isinstance(value, str)})
+
+
+async def kv(request, env, query):
+    """One KV operation, as JSON {op, binding, key, value, type, options}: its result, or its
+    error (the same protocol as misbehave-js, with Workers' option names)."""
+    asked = await request.json()
+    namespace = env.get(asked.get("binding", "NOTES"))
+    if namespace is None:
+        return Response.json({"error": f"no binding {asked.get('binding')}"})
+    op, key, options = asked["op"], asked.get("key"), asked.get("options") or {}
+    try:
+        if op == "raw":
+            return Response(await namespace.get(key, type="bytes"))
+        if op == "get":
+            found = await namespace.get_with_metadata(key, asked.get("type", "text"))
+            return Response.json({"result": {"value": found.value, "metadata": found.metadata}})
+        if op == "put":
+            value = asked.get("value")
+            await namespace.put(
+                key,
+                value,
+                expiration=options.get("expiration"),
+                expiration_ttl=options.get("expirationTtl"),
+                metadata=options.get("metadata"),
+            )
+            return Response.json({"result": None})
+        if op == "delete":
+            await namespace.delete(key)
+            return Response.json({"result": None})
+        page = await namespace.list(
+            options.get("prefix", ""), options.get("cursor"), options.get("limit", 1000)
+        )
+        return Response.json({"result": page})
+    except KVError as error:
+        return Response.json({"error": str(error)})
 
 
 async def trap(request, env, query):
@@ -236,6 +272,7 @@ async def probe(request, env, query):
 
 ROUTES = {
     "/env": env_vars,
+    "/kv": kv,
     "/output": output,
     "/state/count": state_count,
     "/state/keep": state_keep,

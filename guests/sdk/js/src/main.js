@@ -9,20 +9,23 @@ import "./platform.js";
 import * as workerModule from "wasmhost:worker-module";
 import { fetch as assetsFetch } from "wasmhost:worker/assets@0.1.0";
 import { append, create, read, size } from "wasmhost:worker/bodies@0.1.0";
-import { vars as hostVars } from "wasmhost:worker/env@0.1.0";
+import { kvNamespaces as hostKvNamespaces, vars as hostVars } from "wasmhost:worker/env@0.1.0";
+import { delete as kvDelete, get as kvGet, list as kvList, put as kvPut } from "wasmhost:worker/kv@0.1.0";
 import { checkWorker, serve } from "./serve.js";
 
 const worker = checkWorker(workerModule, WASMHOST_ENTRY);
 
-/** The deployment's variables and secrets: an instance serves one deployment, so ask once. */
+/** The deployment's variables, secrets and KV bindings: an instance serves one deployment. */
 let deploymentVars;
-function vars() {
-  deploymentVars ??= hostVars();
-  return deploymentVars;
-}
+let deploymentKv;
+const vars = () => (deploymentVars ??= hostVars());
+const kvNamespaces = () => (deploymentKv ??= hostKvNamespaces());
 
 /** The WIT imports, handed to each request (its bodies reach them through its scope). */
-const host = { size, read, create, append, assetsFetch, vars };
+const host = {
+  ...{ size, read, create, append, assetsFetch, vars, kvNamespaces },
+  ...{ kvGet, kvPut, kvDelete, kvList },
+};
 
 /** The `handler` export: one call per HTTP request. */
 export const handler = {

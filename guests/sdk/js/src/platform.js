@@ -9,6 +9,8 @@
 //   teed, as the standard says.
 // - `text()` and `json()` throw on bytes that are not UTF-8; the standard (and Workers) decode
 //   them with U+FFFD in their place.
+// - `Response.json(data)` throws "out of memory" for a payload of about a megabyte (the engine
+//   serializes it its own way); it is replaced by the standard's steps over JSON.stringify.
 // - A host body belongs to its request (see scope.js): reading one kept from an earlier request
 //   (`text()`, `arrayBuffer()`, ...) rejects with the SDK's RequestEndedError, which says what
 //   to do, rather than whatever error the engine makes of a failing stream.
@@ -108,6 +110,15 @@ function checkingLive(read) {
   };
 }
 
+/** `Response.json(data, init)` as the Fetch standard defines it. */
+function responseJson(data, init = {}) {
+  const text = JSON.stringify(data);
+  if (text === undefined) throw new TypeError("Response.json: the data cannot be serialized to JSON");
+  const headers = new Headers(init?.headers);
+  if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  return new Response(text, { ...init, headers });
+}
+
 let installed = false;
 
 /** Install the fixes (once) on the global Request and Response. */
@@ -117,6 +128,7 @@ export function installPlatformFixes() {
   const define = (proto, name, value) =>
     Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
   define(Response.prototype, "clone", cloneResponse);
+  define(Response, "json", responseJson);
   define(Request.prototype, "clone", wrapRequestClone(Request.prototype.clone));
   const lenient = decoderReplaces();
   for (const proto of [Request.prototype, Response.prototype]) {

@@ -18,7 +18,7 @@ export class RequestScope {
   #host;
   #ended = false;
 
-  /** `host`: the WIT imports `{ size, read, create, append, assetsFetch, vars }` (faked in tests). */
+  /** `host`: the WIT imports (`size`, `read`, …, `assetsFetch`, `vars`, `kvGet`, …; faked in tests). */
   constructor(host) {
     this.#host = host;
   }

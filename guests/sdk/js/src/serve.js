@@ -2,6 +2,7 @@
 
 import { Assets, ExecutionContext, takeWaitUntil, unsettledWaitUntil } from "./env.js";
 import { report } from "./errors.js";
+import { KVNamespace } from "./kv.js";
 import { requestFromWit, responseToWit } from "./messages.js";
 import { RequestScope } from "./scope.js";
 import { OutOfTime, cancelPendingTimers, watch } from "./timers.js";
@@ -76,8 +77,10 @@ async function serveIn(scope, worker, req) {
 
 async function respond(scope, worker, req, ctx) {
   const request = requestFromWit(req, scope);
-  const vars = Object.fromEntries(scope.host("env").vars());
-  const env = { ...vars, ASSETS: new Assets(req.url, scope) };
+  const host = scope.host("env");
+  const env = Object.fromEntries(host.vars());
+  for (const binding of host.kvNamespaces()) env[binding] = new KVNamespace(binding, scope);
+  env.ASSETS = new Assets(req.url, scope);
   const response = await worker.fetch(request, env, ctx);
   return responseToWit(response, scope);
 }

@@ -13,8 +13,20 @@ they raise RequestEndedError. Keep the bytes instead: `data = await response.byt
 from .body import HostBody
 from .env import Assets, Env
 from .headers import Headers
+from .kv import KVError, KVNamespace, WithMetadata
 from .request import Request
 from .response import Response
 from .scope import RequestEndedError
 
-__all__ = ["Assets", "Env", "Headers", "HostBody", "Request", "RequestEndedError", "Response"]
+__all__ = [
+    "Assets",
+    "Env",
+    "Headers",
+    "HostBody",
+    "KVError",
+    "KVNamespace",
+    "Request",
+    "RequestEndedError",
+    "Response",
+    "WithMetadata",
+]

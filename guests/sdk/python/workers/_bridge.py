@@ -1,7 +1,7 @@
 """Converts between the generated WIT bindings and the SDK, and serves one request.
 
-The bindings (`types`, `bodies`, `assets`, `env` from `wit_world.imports`) are passed in by
-the guest glue, so this module imports nothing generated and can be tested with fakes.
+The bindings (`types`, `bodies`, `assets`, `env`, `kv` from `wit_world.imports`) are passed
+in by the guest glue, so this module imports nothing generated and can be tested with fakes.
 
 Every request gets a RequestScope, ended when its answer is converted: the host bodies that
 came with it (the request's, the assets') belong to it, so a warm instance's module state
@@ -17,6 +17,7 @@ from . import driver
 from .body import Body, HostBody
 from .env import Assets, Env
 from .headers import Headers
+from .kv import KVError, KVNamespace
 from .request import Request
 from .response import Response
 from .scope import RequestScope
@@ -28,12 +29,14 @@ WRITE_CHUNK = 256 * 1024
 class Bridge:
     """The SDK's Host, backed by the generated bindings, plus the request entry point."""
 
-    def __init__(self, types: Any, bodies: Any, assets: Any, env: Any) -> None:
+    def __init__(self, types: Any, bodies: Any, assets: Any, env: Any, kv: Any) -> None:
         self._types = types
         self._bodies = bodies
         self._assets = assets
         self._env = env
+        self._kv = kv
         self._vars: dict[str, str] | None = None
+        self._kv_bindings: list[str] | None = None
 
     def env_vars(self) -> dict[str, str]:
         """The deployment's variables and secrets (an instance serves one deployment: asked
@@ -60,6 +63,52 @@ class Bridge:
         """Append bytes to a host body."""
         self._bodies.append(handle, chunk)
 
+    def kv_namespaces(self) -> list[str]:
+        """The deployment's KV binding names (asked once, as the variables are)."""
+        if self._kv_bindings is None:
+            self._kv_bindings = list(self._env.kv_namespaces())
+        return self._kv_bindings
+
+    def kv_get(self, binding: str, key: str, scope: RequestScope) -> tuple[Body, str | None] | None:
+        """kv.get: the value (a body of `scope`'s request) and its metadata, or None."""
+        got = self._kv.get(binding, key)
+        if isinstance(got, self._kv.Got_Failed):
+            raise KVError(got.value)
+        if not isinstance(got, self._kv.Got_Found):
+            return None
+        return self.body_from_wit(got.value.value, scope) or b"", got.value.metadata
+
+    def kv_put(
+        self,
+        binding: str,
+        key: str,
+        value: Body,
+        expiration: int | None,
+        ttl: int | None,
+        metadata: str | None,
+    ) -> None:
+        """kv.put; KVError with the host's reason if refused."""
+        failed = self._kv.put(binding, key, self.body_to_wit(value), expiration, ttl, metadata)
+        if failed is not None:
+            raise KVError(failed)
+
+    def kv_delete(self, binding: str, key: str) -> None:
+        """kv.delete; KVError with the host's reason if refused."""
+        failed = self._kv.delete(binding, key)
+        if failed is not None:
+            raise KVError(failed)
+
+    def kv_list(
+        self, binding: str, prefix: str, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[str, int | None, str | None]], bool, str | None]:
+        """kv.list: (keys as (name, expiration, metadata)), whether complete, the cursor."""
+        listing = self._kv.list(binding, prefix, cursor, limit)
+        if isinstance(listing, self._kv.Listing_Failed):
+            raise KVError(listing.value)
+        page = listing.value
+        keys = [(k.name, k.expiration, k.metadata) for k in page.keys]
+        return keys, page.complete, page.cursor
+
     def assets_fetch(self, request: Request, scope: RequestScope) -> Response:
         """Call the asset binding; the response's body belongs to `scope`'s request."""
         return self.response_from_wit(self._assets.fetch(self.request_to_wit(request)), scope)
@@ -75,7 +124,8 @@ class Bridge:
     def _answer(self, fetch: Callable[..., Any], wit_request: Any, scope: RequestScope) -> Any:
         """The WIT response of the worker's `fetch` for the request of `scope`."""
         request = self.request_from_wit(wit_request, scope)
-        env = Env(Assets(request.url, scope), self.env_vars())
+        namespaces = {name: KVNamespace(name, scope) for name in self.kv_namespaces()}
+        env = Env(Assets(request.url, scope), {**self.env_vars(), **namespaces})
         result = driver.run(fetch(request, env))
         if not isinstance(result, Response):
             raise TypeError(

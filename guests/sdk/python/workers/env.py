@@ -4,6 +4,7 @@ deployment's variables and secrets (`env.API_URL`), as on Workers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .request import Request
@@ -49,31 +50,33 @@ class Assets:
 
 class Env:
     """The `env` argument of `fetch(request, env)`: `env.ASSETS` is the asset binding, and each
-    variable or secret of the deployment is an attribute (`env.API_URL`), its value a str."""
+    variable or secret of the deployment is an attribute (`env.API_URL`, a str), as is each KV
+    namespace (`env.NOTES`, a KVNamespace)."""
 
     __slots__ = ("ASSETS", "_vars")
 
-    def __init__(self, assets: Assets, variables: Mapping[str, str] | None = None) -> None:
+    def __init__(self, assets: Assets, bindings: Mapping[str, Any] | None = None) -> None:
         self.ASSETS = assets
-        self._vars = dict(variables or {})
+        self._vars = dict(bindings or {})
 
-    def __getattr__(self, name: str) -> str:
-        """A variable or secret, by name."""
+    def __getattr__(self, name: str) -> Any:
+        """A variable, secret or KV namespace, by name."""
         try:
             return self._vars[name]
         except KeyError:
             known = ", ".join(sorted(self._vars)) or "none"
             raise AttributeError(
-                f"env has no {name!r} (this deployment's variables and secrets: {known}); set"
-                " one with `vars` in wasmhost.toml, `--var NAME=VALUE` or `wasmhost secret put`"
+                f"env has no {name!r} (this deployment's bindings: {known}); set one with"
+                " `vars` or `kv_namespaces` in wasmhost.toml, `--var NAME=VALUE`, `--kv NAME` or"
+                " `wasmhost secret put`"
             ) from None
 
     def __contains__(self, name: object) -> bool:
         """Whether the deployment has this variable or secret (`"API_URL" in env`)."""
         return name == "ASSETS" or name in self._vars
 
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """A variable or secret, or `default` if the deployment has none by that name."""
+    def get(self, name: str, default: Any = None) -> Any:
+        """A variable, secret or KV namespace, or `default` if there is none by that name."""
         return self._vars.get(name, default)
 
     def __dir__(self) -> list[str]:
