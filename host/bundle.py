@@ -79,6 +79,7 @@ class Bundle:
     reuse: Reuse | None = None  # parts to take from storage (an upload that skipped them)
     vars: dict[str, str] | None = None  # the guest's env variables (None: keep the active ones)
     kv_namespaces: dict[str, str] | None = None  # KV binding → namespace (None: keep them)
+    outbound_hosts: list[str] | None = None  # hosts the guest may fetch from (None: keep them)
 
     def add_file(
         self, relative: str, size: int, read: Callable[[], bytes], limits: BundleLimits

@@ -75,6 +75,13 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
     metavar="BINDING[=NAMESPACE]",
     help="A KV namespace the worker reads as env.BINDING (repeatable; over the config file's).",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="A host the worker may fetch() from (repeatable; *.example.com for subdomains).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new version as JSON, for scripts.")
 def deploy(
     folder: Path | None,
@@ -89,6 +96,7 @@ def deploy(
     strict_isolation: bool | None,
     variables: tuple[str, ...],
     kv_bindings: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
     as_json: bool,
     **limit_flags: int | None,
 ) -> None:
@@ -113,7 +121,10 @@ def deploy(
     if url is not None and not token:
         raise click.UsageError("--url needs --token (or WASMHOST_TOKEN)")
     kv = _parse_kv(kv_bindings)
-    asked = Asked(folder, project, worker, assets, options, limits, _parse_vars(variables), kv)
+    variables_given = _parse_vars(variables)
+    asked = Asked(
+        folder, project, worker, assets, options, limits, variables_given, kv, allow_hosts
+    )
     try:
         with deploy_target(asked) as target:
             for note in target.notes:
@@ -137,7 +148,7 @@ def _deploy_local(
     logs.configure(logging.WARNING)
     settings = Settings.from_env(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
-    bundle.vars, bundle.kv_namespaces = target.vars, target.kv_namespaces
+    target.fill(bundle)
     started = time.monotonic()
     services = Services.create(settings)
     try:
@@ -169,7 +180,7 @@ def _deploy_remote(
     from host.deploy import bundle_limits
 
     bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
-    bundle.vars, bundle.kv_namespaces = target.vars, target.kv_namespaces
+    target.fill(bundle)
     query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
     if strict_isolation is not None:
         query["strict_isolation"] = str(strict_isolation).lower()

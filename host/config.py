@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,15 @@ class Settings:
     max_request_mb: int = _setting(32, "Largest request body passed to a guest (413 beyond).")
     max_response_mb: int = _setting(64, "Largest body a guest may build in the host.")
     max_output_kb: int = _setting(64, "Guest stdout/stderr kept in the log per request.")
+    outbound_timeout_ms: int = _setting(
+        10_000, "Longest an outbound request made for a guest may take (within its wall clock)."
+    )
+    outbound_max_mb: int = _setting(16, "Largest response body an outbound request may read.")
+    outbound_trusted_networks: str = _setting(
+        "",
+        "Networks (CIDRs, comma-separated) guests may reach although private, e.g. 10.1.0.0/16;"
+        " by default only public addresses.",
+    )
     kv_quota_mb: int = _setting(
         1024, "Bytes one project may keep in its KV namespaces, keys and metadata included."
     )
@@ -95,6 +105,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.type in ("int", int) and (not isinstance(value, int) or value < 1):
                 raise SettingsError(f"{f.name} must be a whole number of at least 1, not {value!r}")
+        parse_networks(self.outbound_trusted_networks)  # refuse a bad one at start-up
         if self.project_memory_mb < self.memory_limit_mb:
             raise SettingsError(
                 f"project_memory_mb ({self.project_memory_mb}) must be at least memory_limit_mb"
@@ -107,6 +118,11 @@ class Settings:
         if self.cache_dir is not None:
             return self.cache_dir
         return self.db.parent / (self.db.name + ".cache")
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """`outbound_trusted_networks`, parsed."""
+        return parse_networks(self.outbound_trusted_networks)
 
     @property
     def secrets_key_path(self) -> Path:
@@ -125,6 +141,19 @@ class Settings:
                 values[f.name] = _parse(f, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated networks (`10.0.0.0/8, fd00::/8`); SettingsError naming a bad one."""
+    networks = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"outbound_trusted_networks: {entry!r} is not a network (write 10.0.0.0/8)"
+            ) from None
+    return networks
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:

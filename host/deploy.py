@@ -11,6 +11,7 @@ from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
 from host.env_vars import check_count, check_kv_namespaces, check_vars
 from host.guest_kv import delete_project_kv
+from host.outbound import check_hosts
 from host.progress import QUIET, Progress
 from host.project_limits import project_limits, sandbox_limits
 from host.reuse import complete_from_storage, stored_variants
@@ -69,6 +70,8 @@ def deploy(
     kv = kept.kv_namespaces if bundle.kv_namespaces is None else bundle.kv_namespaces
     kv = check_kv_namespaces(kv)
     check_count(variables, kept.secrets, kv)
+    given_hosts = bundle.outbound_hosts
+    outbound = check_hosts(list(kept.outbound_hosts) if given_hosts is None else given_hosts)
     with progress.step(f"compiling and starting the worker ({len(bundle.worker) / 1e6:.1f} MB)"):
         worker = services.loader.compile(bundle.worker)
         services.sandbox.check_starts(worker, sandbox_limits(services.sandbox.limits, own_limits))
@@ -89,6 +92,7 @@ def deploy(
         vars=variables,
         secrets=kept.secrets,
         kv_namespaces=kv,
+        outbound_hosts=outbound,
     )
     keep = services.settings.keep_versions
     with progress.step(f"storing the new version of {project_id}"):

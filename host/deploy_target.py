@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host.bundle import Bundle
 from host.errors import WasmhostError
 from host.project_config import ProjectConfig, find_config, read_config
 
@@ -36,6 +37,7 @@ class Asked:
     limits: Mapping[str, int] = field(default_factory=dict)
     vars: Mapping[str, str] = field(default_factory=dict)
     kv_namespaces: Mapping[str, str] = field(default_factory=dict)
+    outbound_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,14 @@ class Target:
     limits: Mapping[str, int]
     vars: dict[str, str] | None = None  # None: given nowhere, keep the active version's
     kv_namespaces: dict[str, str] | None = None  # likewise
+    outbound_hosts: list[str] | None = None  # likewise
     notes: tuple[str, ...] = ()
+
+    def fill(self, bundle: Bundle) -> None:
+        """Put what the target gives of the guest's env into the bundle read for it."""
+        bundle.vars = self.vars
+        bundle.kv_namespaces = self.kv_namespaces
+        bundle.outbound_hosts = self.outbound_hosts
 
 
 @contextmanager
@@ -69,6 +78,7 @@ def deploy_target(asked: Asked) -> Iterator[Target]:
             limits={**(config.limits if config else {}), **asked.limits},
             vars=_merged(config.vars if config else None, asked.vars),
             kv_namespaces=_merged(config.kv_namespaces if config else None, asked.kv_namespaces),
+            outbound_hosts=_hosts(config.outbound_hosts if config else None, asked.outbound_hosts),
             notes=_notes(config),
         )
 
@@ -116,6 +126,13 @@ def _merged(
     if from_file is None and not from_flags:
         return None
     return {**(from_file or {}), **from_flags}
+
+
+def _hosts(from_file: list[str] | None, from_flags: tuple[str, ...]) -> list[str] | None:
+    """The config file's outbound hosts and the flags' together; None if neither gives any."""
+    if from_file is None and not from_flags:
+        return None
+    return [*(from_file or []), *from_flags]
 
 
 def _has_entry(folder: Path) -> bool:

@@ -61,7 +61,7 @@ class DevSession:
             try:
                 with deploy_target(self._asked) as target:
                     bundle = _bundle(self._services, target.worker, target.assets)
-                    bundle.vars, bundle.kv_namespaces = target.vars, target.kv_namespaces
+                    target.fill(bundle)
                     version = deploy(
                         self._services, target.project, bundle, target.options, None, target.limits
                     ).version

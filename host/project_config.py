@@ -22,7 +22,9 @@ from host.errors import WasmhostError
 WASMHOST_FILE = "wasmhost.toml"
 WRANGLER_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
 ASSET_KEYS = ("directory", "html_handling", "not_found_handling")
-WASMHOST_KEYS = frozenset({"name", "main", "worker", "assets", "vars", "kv_namespaces", "limits"})
+WASMHOST_KEYS = frozenset(
+    {"name", "main", "worker", "assets", "vars", "kv_namespaces", "outbound_hosts", "limits"}
+)
 WRANGLER_KEYS = frozenset({"name", "main", "assets", "vars", "kv_namespaces"})
 
 
@@ -42,6 +44,7 @@ class ProjectConfig:
     asset_options: Mapping[str, str] = field(default_factory=dict)
     vars: Mapping[str, str] | None = None  # None: the file has no `vars` table
     kv_namespaces: Mapping[str, str] | None = None  # binding → namespace; None: not given
+    outbound_hosts: list[str] | None = None  # hosts the guest may fetch from; None: not given
     limits: Mapping[str, int] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()  # wrangler keys wasmhost does not use
 
@@ -79,6 +82,7 @@ def read_config(path: Path) -> ProjectConfig:
         },
         vars=_vars(_table(path, document, "vars")) if "vars" in document else None,
         kv_namespaces=_kv(path, document["kv_namespaces"]) if "kv_namespaces" in document else None,
+        outbound_hosts=_hosts(path, document.get("outbound_hosts")),
         limits=_limits(path, _table(path, document, "limits")),
         ignored=(*unknown, *(f"assets.{key}" for key in unknown_assets)),
     )
@@ -140,6 +144,15 @@ def _kv(path: Path, entries: object) -> dict[str, str]:
             raise ConfigError(f"{path.name}: every kv_namespaces entry needs a binding name")
         bindings[binding] = namespace
     return bindings
+
+
+def _hosts(path: Path, value: object) -> list[str] | None:
+    """`outbound_hosts = ["api.example.com", "*.example.org"]` (None if absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+        raise ConfigError(f"{path.name}: outbound_hosts must be a list of host names")
+    return list(value)
 
 
 def _limits(path: Path, table: Mapping[str, Any]) -> dict[str, int]:

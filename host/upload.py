@@ -23,11 +23,13 @@ from typing import IO, Protocol
 from host.bundle import ASSETS_DIR, WORKER_MEMBER, Bundle, BundleLimits, Reuse
 from host.env_vars import check_kv_namespaces, check_vars
 from host.errors import DeployError, RequestTooLarge
+from host.outbound import check_hosts
 
 BLOCK = 512
 REUSE_MEMBER = "reuse.json"  # names parts of the bundle the project stores already
 MAX_REUSE_BYTES = 4 * 1024 * 1024
-# The guest's env: {"vars": {"NAME": "text", …}, "kv_namespaces": {"BINDING": "namespace", …}}
+# The guest's env: {"vars": {"NAME": "text", …}, "kv_namespaces": {"BINDING": "namespace", …},
+# "outbound_hosts": ["api.example.com", …]}, each part optional (absent: keep the active one's).
 ENV_MEMBER = "env.json"
 MAX_ENV_BYTES = 1024 * 1024
 MAX_EXTENDED_HEADER = 64 * 1024
@@ -51,7 +53,11 @@ def pack(bundle: Bundle, reuse: Reuse | None = None) -> bytes:
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
         if reuse is not None:
             _add_member(tar, REUSE_MEMBER, reuse.to_json())
-        env = {"vars": bundle.vars, "kv_namespaces": bundle.kv_namespaces}
+        env = {
+            "vars": bundle.vars,
+            "kv_namespaces": bundle.kv_namespaces,
+            "outbound_hosts": bundle.outbound_hosts,
+        }
         given = {name: value for name, value in env.items() if value is not None}
         if given:
             _add_member(tar, ENV_MEMBER, json.dumps(given, sort_keys=True).encode())
@@ -211,12 +217,16 @@ def _read_env(bundle: Bundle, raw: bytes) -> None:
         env = json.loads(raw)
     except ValueError:
         raise DeployError(f"{ENV_MEMBER} is not JSON") from None
-    if not isinstance(env, dict) or set(env) - {"vars", "kv_namespaces"}:
-        raise DeployError(f'{ENV_MEMBER} must be {{"vars": {{…}}, "kv_namespaces": {{…}}}}')
+    if not isinstance(env, dict) or set(env) - {"vars", "kv_namespaces", "outbound_hosts"}:
+        raise DeployError(
+            f'{ENV_MEMBER} must be {{"vars": {{…}}, "kv_namespaces": {{…}}, "outbound_hosts": […]}}'
+        )
     if "vars" in env:
         bundle.vars = check_vars(env["vars"])
     if "kv_namespaces" in env:
         bundle.kv_namespaces = check_kv_namespaces(env["kv_namespaces"])
+    if "outbound_hosts" in env:
+        bundle.outbound_hosts = check_hosts(env["outbound_hosts"])
 
 
 def _member_bytes(tar: tarfile.TarFile, plain: IO[bytes], member: tarfile.TarInfo) -> bytes:

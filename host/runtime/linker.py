@@ -15,6 +15,7 @@ from host.errors import GuestTrapped
 from host.runtime.bodies import BodyTable
 from host.runtime.values import (
     Body,
+    WitFetched,
     WitGot,
     WitListing,
     WitRequest,
@@ -23,7 +24,8 @@ from host.runtime.values import (
     request_from_wit,
 )
 from host.runtime.wasi import define_wasi
-from host.runtime.world import ASSETS, BODIES, ENV, KV, TYPES
+from host.runtime.wasi.clocks import host_wait
+from host.runtime.world import ASSETS, BODIES, ENV, KV, OUTBOUND, TYPES
 
 
 class RequestScope(Protocol):
@@ -46,6 +48,10 @@ class RequestScope(Protocol):
 
     def kv_namespaces(self) -> list[str]:
         """The binding names of the deployment's KV namespaces."""
+        ...
+
+    def outbound_fetch(self, request: WitRequest, seconds_left: float) -> WitFetched:
+        """outbound.fetch for this request's deployment, within `seconds_left`."""
         ...
 
     def kv_get(self, binding: str, key: str) -> WitGot:
@@ -97,8 +103,8 @@ class NoRequest:
 
     def __getattr__(self, name: str) -> Any:
         """Every other host function (kv.*) traps outside a request."""
-        if name.startswith("kv_"):
-            raise GuestTrapped("the worker used a KV namespace while starting, outside any request")
+        if name.startswith(("kv_", "outbound_")):
+            raise GuestTrapped("the worker used a binding while starting, outside any request")
         raise AttributeError(name)
 
 
@@ -158,6 +164,8 @@ def create_linker(engine: Engine, component: Component) -> Linker:
         kv.add_func("put", _kv_put)
         kv.add_func("delete", _kv_delete)
         kv.add_func("list", _kv_list)
+    with root.add_instance(OUTBOUND) as outbound:
+        outbound.add_func("fetch", _outbound_fetch)
     root.add_instance(TYPES).close()
     root.close()
     linker.define_unknown_imports_as_traps(component)
@@ -238,3 +246,16 @@ def _kv_list(
 ) -> WitListing:
     """kv.list(binding, prefix, cursor, limit) -> listing."""
     return scope.kv_list(binding, prefix, cursor, limit)
+
+
+def _outbound_fetch(store: Any, request: Any) -> WitFetched:
+    """outbound.fetch(req) -> fetched: a network wait, given back to the CPU deadline."""
+    with host_wait(store) as seconds_left:
+        result: WitFetched = _outbound_call(store, request, seconds_left)
+        return result
+
+
+@_guarded
+def _outbound_call(scope: RequestScope, request: Any, seconds_left: float) -> WitFetched:
+    """The request made for the current scope."""
+    return scope.outbound_fetch(request_from_wit(request), seconds_left)

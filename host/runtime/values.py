@@ -62,6 +62,17 @@ class WitKeyPage(Record):
     cursor: str | None
 
 
+@dataclass
+class WitFetchedResponse(Record):
+    """The `response` record as a case of outbound's `fetched` variant."""
+
+    status: int
+    headers: Headers
+    body: Body
+
+
+# outbound `fetched`: a response, or why the request failed.
+WitFetched = WitFetchedResponse | str
 # kv `got`: missing (None), found (a WitEntry) or failed (why); `listing`: a page or why not.
 WitGot = None | WitEntry | str
 WitListing = WitKeyPage | str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +40,7 @@ class Deployment:
     vars: Mapping[str, str] = field(default_factory=dict)  # env.NAME for the guest
     secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
     kv_namespaces: Mapping[str, str] = field(default_factory=dict)  # binding → namespace
+    outbound_hosts: Sequence[str] = ()  # hosts the guest may fetch from
 
     def to_json(self) -> bytes:
         """The record as stored."""
@@ -67,6 +68,7 @@ class NewVersion:
     vars: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)  # name → sealed value
     kv_namespaces: Mapping[str, str] = field(default_factory=dict)  # binding → namespace
+    outbound_hosts: Sequence[str] = ()
 
 
 def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
@@ -101,6 +103,7 @@ def write_version(
             vars=dict(new.vars),
             secrets=dict(new.secrets),
             kv_namespaces=dict(new.kv_namespaces),
+            outbound_hosts=list(new.outbound_hosts),
         )
         _write_parts(writes, project_id, deployment, new)
         _switch(writes, deployment)

@@ -16,7 +16,7 @@ from host.runtime.bodies import BodyTable
 from host.runtime.loader import CompiledWorker
 from host.runtime.output import GuestOutput
 from host.runtime.sandbox import PoolKey
-from host.runtime.values import Body, WitGot, WitListing, WitRequest, WitResponse
+from host.runtime.values import Body, WitFetched, WitGot, WitListing, WitRequest, WitResponse
 from host.services import Services
 from host.storage import keys
 from host.storage.active import ActiveDeployments
@@ -25,6 +25,7 @@ from host.storage.projects import check_project_id
 from host.web.admission import ProjectSlots
 from host.web.kv_calls import KvCalls
 from host.web.messages import to_wit_request, write_response
+from host.web.outbound_calls import fetch_for_guest, policy_of
 
 
 class ProjectRequest:
@@ -61,6 +62,11 @@ class ProjectRequest:
         if self._assets is None:
             self._assets = self._binding()
         return self._assets.fetch(request)
+
+    def outbound_fetch(self, request: WitRequest, seconds_left: float) -> WitFetched:
+        """outbound.fetch for this request's deployment (where its config lets it go)."""
+        policy = policy_of(self._deployment, self._services.settings)
+        return fetch_for_guest(policy, self.bodies, request, seconds_left)
 
     def kv_namespaces(self) -> list[str]:
         """env.kv-namespaces: the deployment's KV binding names."""

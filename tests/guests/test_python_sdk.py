@@ -220,16 +220,47 @@ def env_import() -> FakeEnv:
     return FakeEnv()
 
 
+@dataclass
+class Fetched_Failed:
+    value: str
+
+
+class FakeOutbound:
+    """The `outbound` import: answers api.example.com, refuses everything else."""
+
+    Fetched_Failed = Fetched_Failed
+
+    def __init__(self) -> None:
+        self.seen: list[WitRequest] = []
+
+    def fetch(self, req: WitRequest) -> Any:
+        self.seen.append(req)
+        if not req.url.startswith("https://api.example.com/"):
+            return Fetched_Failed("outbound requests to elsewhere.example are not enabled")
+        return SimpleNamespace(
+            value=WitResponse(200, [("content-type", "text/plain")], Body_Bytes(b"from api"))
+        )
+
+
 @pytest.fixture
 def kv_import(bodies: FakeBodies) -> FakeKv:
     return FakeKv(bodies)
 
 
 @pytest.fixture
+def outbound_import() -> FakeOutbound:
+    return FakeOutbound()
+
+
+@pytest.fixture
 def bridge(
-    bodies: FakeBodies, assets: FakeAssets, env_import: FakeEnv, kv_import: FakeKv
+    bodies: FakeBodies,
+    assets: FakeAssets,
+    env_import: FakeEnv,
+    kv_import: FakeKv,
+    outbound_import: FakeOutbound,
 ) -> Bridge:
-    return Bridge(WIT_TYPES, bodies, assets, env_import, kv_import)
+    return Bridge(WIT_TYPES, bodies, assets, env_import, kv_import, outbound_import)
 
 
 def serve(bridge: Bridge, fetch: Any, url: str = "http://demo.localhost/", **kw: Any) -> Any:
@@ -1003,3 +1034,36 @@ def test_kv_refusals_raise_kverror_with_the_reason(bridge: Bridge) -> None:
         "TypeError: a KV value must be str, bytes or a HostBody, not int",
         "ValueError: expiration_ttl must be a whole number of seconds, not -1",
     ]
+
+
+# ---------------------------------------------------------------- fetch
+
+
+def test_fetch_goes_through_the_host_and_a_refusal_is_a_fetcherror(
+    bridge: Bridge, outbound_import: FakeOutbound
+) -> None:
+    from workers import FetchError, fetch
+
+    async def worker(request: Request, env: Env) -> Response:
+        ok = await fetch("https://api.example.com/data", method="POST", body=b"x")
+        try:
+            await fetch("https://elsewhere.example/")
+        except FetchError as error:
+            refused = str(error)
+        return Response(f"{ok.status} {await ok.text()} | {refused}")
+
+    assert serve(bridge, worker).body.value == (
+        b"200 from api | fetch(https://elsewhere.example/) failed: outbound requests to"
+        b" elsewhere.example are not enabled"
+    )
+    assert [(r.method, r.body) for r in outbound_import.seen] == [
+        ("POST", Body_Bytes(b"x")),
+        ("GET", Body_Empty()),
+    ]
+
+
+def test_fetch_outside_a_request_says_so() -> None:
+    from workers import fetch
+
+    with pytest.raises(RuntimeError, match="only while a request is being served"):
+        run(fetch("https://api.example.com/"))

@@ -18,7 +18,7 @@ import encodings.utf_8_sig
 
 import worker
 from wit_world import exports
-from wit_world.imports import assets, bodies, env, kv, types
+from wit_world.imports import assets, bodies, env, kv, outbound, types
 from workers._bridge import Bridge
 
 _BUNDLED_CODECS = (
@@ -32,7 +32,7 @@ _BUNDLED_CODECS = (
 if not callable(getattr(worker, "fetch", None)):
     raise RuntimeError("worker.py must define `async def fetch(request, env)`")
 
-_bridge = Bridge(types, bodies, assets, env, kv)
+_bridge = Bridge(types, bodies, assets, env, kv, outbound)
 
 
 class Handler(exports.Handler):

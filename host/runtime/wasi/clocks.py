@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from wasmtime import _ffi as ffi
 from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost
 
-from host.runtime.wasi.state import Kind, WasiState, add_resource, wasi_function
+from host.runtime.wasi.state import Kind, WasiState, add_resource, current_state, wasi_function
 from host.runtime.wasmtime_fixes import u64_result
 
 NS = 1_000_000_000
@@ -46,6 +48,20 @@ def _wait(state: WasiState, store: Any, pollables: list[Pollable]) -> None:
         return
     state.clock.wait_until(when)
     ffi.wasmtime_context_set_epoch_deadline(store._context(), state.clock.epoch_ticks())
+
+
+@contextmanager
+def host_wait(store: Any) -> Iterator[float]:
+    """A host function that waits (on the network): yields the seconds the call has left on
+    its wall clock; afterwards the time spent is given back to the guest's CPU deadline, as a
+    WASI wait's is."""
+    state = current_state()
+    clock = state.clock if state is not None else None
+    started = time.monotonic()
+    yield max(0.0, clock.wall_deadline - started) if clock is not None else 0.0
+    if clock is not None:
+        clock.waited += time.monotonic() - started
+        ffi.wasmtime_context_set_epoch_deadline(store._context(), clock.epoch_ticks())
 
 
 @u64_result

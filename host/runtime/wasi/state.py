@@ -66,6 +66,11 @@ class WasiState:
 _current: ContextVar[WasiState | None] = ContextVar("wasmhost_wasi_state", default=None)
 
 
+def current_state() -> WasiState | None:
+    """The WASI state of the call running on this thread, if any."""
+    return _current.get()
+
+
 @contextmanager
 def active(state: WasiState) -> Iterator[None]:
     """WASI functions called inside the block act on `state`."""

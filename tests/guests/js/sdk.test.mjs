@@ -15,6 +15,7 @@ import {
 } from "../../../guests/sdk/js/src/bodies.js";
 import { Assets } from "../../../guests/sdk/js/src/env.js";
 import { KVNamespace } from "../../../guests/sdk/js/src/kv.js";
+import { outboundFetch } from "../../../guests/sdk/js/src/outbound.js";
 import { describeError, mapStack } from "../../../guests/sdk/js/src/errors.js";
 import "../../../guests/sdk/js/src/platform.js";
 import { requestFromWit, responseToWit } from "../../../guests/sdk/js/src/messages.js";
@@ -65,6 +66,13 @@ class FakeHost {
   }
   kvNamespaces() {
     return ["NOTES"];
+  }
+  outboundFetch(req) {
+    this.calls.push(["outboundFetch", req.method, req.url]);
+    if (!req.url.startsWith("https://api.example.com/")) {
+      return { tag: "failed", val: "outbound requests to elsewhere.example are not enabled for this project" };
+    }
+    return { tag: "response", val: { status: 200, headers: [["content-type", "text/plain"]], body: { tag: "bytes", val: new TextEncoder().encode("from api") } } };
   }
   kvGet(binding, key) {
     if (key === "") return { tag: "failed", val: "KV key must not be empty, `.` or `..`" };
@@ -522,4 +530,25 @@ test("Response.json follows the standard, for large payloads too", async () => {
   assert.equal(typed.headers.get("content-type"), "application/problem+json");
   assert.equal(await typed.text(), "[1]");
   assert.throws(() => Response.json(undefined), TypeError);
+});
+
+test("fetch() goes through the host, and a refusal is a TypeError the worker can catch", async () => {
+  const worker = {
+    async fetch() {
+      const ok = await outboundFetch("https://api.example.com/data", { method: "POST", body: "x" });
+      let refused;
+      try {
+        await outboundFetch("https://elsewhere.example/");
+      } catch (error) {
+        refused = `${error.name}: ${error.message}`;
+      }
+      return new Response(`${ok.status} ${await ok.text()} | ${refused}`);
+    },
+  };
+  const wit = await serve(worker, witRequest(), fake);
+  assert.equal(
+    new TextDecoder().decode(wit.body.val),
+    "200 from api | TypeError: fetch(https://elsewhere.example/) failed: outbound requests to elsewhere.example are not enabled for this project",
+  );
+  assert.deepEqual(fake.calls.filter((c) => c[0] === "outboundFetch").map((c) => c[1]), ["POST", "GET"]);
 });

@@ -14,6 +14,16 @@ const ROUTES = {
   // The deployment's variables and secrets, as JSON (every name of env but ASSETS and KV).
   "/env": (request, env) =>
     Response.json(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string"))),
+  // fetch() the URL in ?url=: its status and body, or the error it threw (caught here).
+  "/outbound": async (request) => {
+    const url = new URL(request.url).searchParams.get("url");
+    try {
+      const response = await fetch(url, { method: "POST", body: "from the guest" });
+      return new Response(`${response.status} ${await response.text()}`);
+    } catch (error) {
+      return new Response(`${error.name}: ${error.message}`, { status: 502 });
+    }
+  },
   // One KV operation, as JSON {op, binding, key, value, type, options}: its result, or its error.
   "/kv": async (request, env) => {
     const { op, binding = "NOTES", key, value, type, options } = await request.json();

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from workers import Headers, KVError, Request, RequestEndedError, Response
+from workers import FetchError, Headers, KVError, Request, RequestEndedError, Response
+from workers import fetch as fetch_from
 from workers.body import HostBody
 
 # Module-level state: a warm instance keeps it between the requests it serves.
@@ -33,6 +34,15 @@ async def env_vars(request, env, query):
     """The deployment's variables and secrets, as JSON (every name of env but ASSETS and KV)."""
     found = {name: getattr(env, name) for name in dir(env)}
     return Response.json({name: value for name, value in found.items() if isinstance(value, str)})
+
+
+async def outbound(request, env, query):
+    """fetch() the URL in ?url=: its status and body, or the error it raised (caught here)."""
+    try:
+        response = await fetch_from(query["url"][0], method="POST", body=b"from the guest")
+        return Response(f"{response.status} {await response.text()}")
+    except FetchError as error:
+        return Response(f"FetchError: {error}", status=502)
 
 
 async def kv(request, env, query):
@@ -273,6 +283,7 @@ async def probe(request, env, query):
 ROUTES = {
     "/env": env_vars,
     "/kv": kv,
+    "/outbound": outbound,
     "/output": output,
     "/state/count": state_count,
     "/state/keep": state_keep,

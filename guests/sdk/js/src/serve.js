@@ -3,6 +3,7 @@
 import { Assets, ExecutionContext, takeWaitUntil, unsettledWaitUntil } from "./env.js";
 import { report } from "./errors.js";
 import { KVNamespace } from "./kv.js";
+import { serveFetchIn } from "./outbound.js";
 import { requestFromWit, responseToWit } from "./messages.js";
 import { RequestScope } from "./scope.js";
 import { OutOfTime, cancelPendingTimers, watch } from "./timers.js";
@@ -43,6 +44,7 @@ export function checkWorker(namespace, entry = "worker.js") {
  */
 export async function serve(worker, req, host) {
   const scope = new RequestScope(host);
+  serveFetchIn(scope);
   try {
     return await serveIn(scope, worker, req);
   } finally {

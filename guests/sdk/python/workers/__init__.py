@@ -12,6 +12,7 @@ they raise RequestEndedError. Keep the bytes instead: `data = await response.byt
 
 from .body import HostBody
 from .env import Assets, Env
+from .fetch import FetchError, fetch
 from .headers import Headers
 from .kv import KVError, KVNamespace, WithMetadata
 from .request import Request
@@ -21,6 +22,7 @@ from .scope import RequestEndedError
 __all__ = [
     "Assets",
     "Env",
+    "FetchError",
     "Headers",
     "HostBody",
     "KVError",
@@ -29,4 +31,5 @@ __all__ = [
     "RequestEndedError",
     "Response",
     "WithMetadata",
+    "fetch",
 ]

@@ -1,7 +1,8 @@
 """Converts between the generated WIT bindings and the SDK, and serves one request.
 
-The bindings (`types`, `bodies`, `assets`, `env`, `kv` from `wit_world.imports`) are passed
-in by the guest glue, so this module imports nothing generated and can be tested with fakes.
+The bindings (`types`, `bodies`, `assets`, `env`, `kv`, `outbound` from `wit_world.imports`)
+are passed in by the guest glue, so this module imports nothing generated and can be tested
+with fakes.
 
 Every request gets a RequestScope, ended when its answer is converted: the host bodies that
 came with it (the request's, the assets') belong to it, so a warm instance's module state
@@ -16,6 +17,7 @@ from typing import Any
 from . import driver
 from .body import Body, HostBody
 from .env import Assets, Env
+from .fetch import FetchError, serving
 from .headers import Headers
 from .kv import KVError, KVNamespace
 from .request import Request
@@ -29,12 +31,15 @@ WRITE_CHUNK = 256 * 1024
 class Bridge:
     """The SDK's Host, backed by the generated bindings, plus the request entry point."""
 
-    def __init__(self, types: Any, bodies: Any, assets: Any, env: Any, kv: Any) -> None:
+    def __init__(
+        self, types: Any, bodies: Any, assets: Any, env: Any, kv: Any, outbound: Any
+    ) -> None:
         self._types = types
         self._bodies = bodies
         self._assets = assets
         self._env = env
         self._kv = kv
+        self._outbound = outbound
         self._vars: dict[str, str] | None = None
         self._kv_bindings: list[str] | None = None
 
@@ -109,6 +114,13 @@ class Bridge:
         keys = [(k.name, k.expiration, k.metadata) for k in page.keys]
         return keys, page.complete, page.cursor
 
+    def outbound_fetch(self, request: Request, scope: RequestScope) -> Response:
+        """outbound.fetch: the response (its body of `scope`'s request); FetchError if refused."""
+        fetched = self._outbound.fetch(self.request_to_wit(request))
+        if isinstance(fetched, self._outbound.Fetched_Failed):
+            raise FetchError(f"fetch({request.url}) failed: {fetched.value}")
+        return self.response_from_wit(fetched.value, scope)
+
     def assets_fetch(self, request: Request, scope: RequestScope) -> Response:
         """Call the asset binding; the response's body belongs to `scope`'s request."""
         return self.response_from_wit(self._assets.fetch(self.request_to_wit(request)), scope)
@@ -117,7 +129,8 @@ class Bridge:
         """Run the worker's `fetch` on a WIT request and return the WIT response."""
         scope = RequestScope(self)
         try:
-            return self._answer(fetch, wit_request, scope)
+            with serving(scope):
+                return self._answer(fetch, wit_request, scope)
         finally:
             scope.end()
 
