@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -31,15 +31,19 @@ from workers import (  # noqa: E402
     RequestEndedError,
     Response,
     body,
-    driver,
 )
 from workers._bridge import Bridge  # noqa: E402
+from workers.event_loop import GuestEventLoop, NeverCompletes  # noqa: E402
 from workers.scope import RequestScope  # noqa: E402
 
 
 def run(awaitable: Any) -> Any:
-    """Complete an SDK awaitable the way the guest does."""
-    return driver.run(awaitable)
+    """Complete an SDK awaitable the way the guest does: on the guest's own event loop."""
+    loop = GuestEventLoop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
 
 
 # ---------------------------------------------------------------- fakes
@@ -492,61 +496,67 @@ def test_text_drops_a_bom_and_replaces_bad_bytes() -> None:
     assert run(Response(b"\xef\xbb\xbfhi\xff").text()) == "hi\ufffd"
 
 
-# ---------------------------------------------------------------- driver
+# ---------------------------------------------------------------- the event loop
 
 
-def test_driver_passes_plain_values_through() -> None:
-    marker = Response("sync")
-    assert driver.run(marker) is marker
-    assert driver.run(None) is None
+def test_async_code_runs_on_an_event_loop(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        async def part(name: str, delay: float) -> str:
+            await asyncio.sleep(delay)
+            return name
+
+        started = time.monotonic()
+        names = await asyncio.gather(part("a", 0.05), part("b", 0.05), part("c", 0))
+        task = asyncio.create_task(part("d", 0))
+        async with asyncio.timeout(1):
+            await asyncio.sleep(0)
+        slept_together = time.monotonic() - started < 0.09
+        return Response(f"{','.join(names)} {await task} {slept_together}")
+
+    assert serve(bridge, fetch).body.value == b"a,b,c d True"
 
 
-def test_driver_completes_nested_coroutines() -> None:
-    async def inner() -> str:
-        return await Response("deep").text()
+def test_a_plain_def_fetch_works_too(bridge: Bridge) -> None:
+    def fetch(request: Request, env: Env) -> Response:
+        return Response("sync")
 
-    async def outer() -> str:
-        return (await inner()).upper()
-
-    assert driver.run(outer()) == "DEEP"
+    assert serve(bridge, fetch).body.value == b"sync"
 
 
-def test_driver_steps_past_a_bare_yield() -> None:
-    async def polite() -> int:
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return 7
+def test_awaiting_what_nothing_completes_is_an_error_not_a_hang(bridge: Bridge) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        await asyncio.get_running_loop().create_future()
+        return Response("never")
 
-    assert driver.run(polite()) == 7
-
-
-class Pending:
-    """An awaitable that only an event loop could finish."""
-
-    def __await__(self) -> Iterator[Any]:
-        yield "waiting for a loop"
+    with pytest.raises(NeverCompletes, match="nothing in the guest can complete"):
+        serve(bridge, fetch)
 
 
-def test_driver_refuses_an_await_that_never_completes() -> None:
-    cleaned_up = []
+def test_wait_until_work_finishes_before_the_request_completes(
+    bridge: Bridge, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done: list[str] = []
 
-    async def stuck() -> None:
-        try:
-            await Pending()
-        finally:
-            cleaned_up.append(True)
+    async def later(name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        done.append(name)
 
-    with pytest.raises(RuntimeError, match="never complete inside the guest"):
-        driver.run(stuck())
-    assert cleaned_up == [True]
+    async def failing() -> None:
+        raise ValueError("background job failed")
 
+    async def fetch(request: Request, env: Env, ctx: Any) -> Response:
+        ctx.wait_until(later("quick", 0.01))
+        ctx.wait_until(failing())
+        ctx.wait_until(later("slow", 5))
+        asyncio.get_running_loop().create_task(later("forgotten", 5))
+        return Response("answered")
 
-def test_driver_propagates_exceptions() -> None:
-    async def broken() -> None:
-        raise KeyError("boom")
-
-    with pytest.raises(KeyError, match="boom"):
-        driver.run(broken())
+    assert serve(bridge, fetch).body.value == b"answered"
+    assert done == ["quick"]
+    log = capsys.readouterr().err
+    assert "A ctx.wait_until() task failed" in log and "ValueError: background job failed" in log
+    assert "gave up waiting for 1 task(s) 500 ms into the request" in log
+    assert "2 task(s) still running when the request ended were cancelled" in log
 
 
 # ---------------------------------------------------------------- host bodies
@@ -1067,3 +1077,62 @@ def test_fetch_outside_a_request_says_so() -> None:
 
     with pytest.raises(RuntimeError, match="only while a request is being served"):
         run(fetch("https://api.example.com/"))
+
+
+# ---------------------------------------------------------------- URL, query, forms, clone
+
+
+def test_url_parts_and_query_parameters() -> None:
+    request = Request("http://demo.localhost:8080/a%20b/c?tag=x&tag=y&page=2&empty=&q=a+b")
+    assert (request.path, request.parsed_url.port) == ("/a%20b/c", 8080)
+    query = request.query
+    assert (query.get("page"), query.get_all("tag"), query.get("q")) == ("2", ["x", "y"], "a b")
+    assert (query.get("empty"), query.get("missing"), "tag" in query) == ("", None, True)
+    assert query.keys() == ["tag", "page", "empty", "q"]
+
+
+def test_form_data_reads_urlencoded_and_multipart_bodies() -> None:
+    urlencoded = Request(
+        "http://h/",
+        method="POST",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body="name=Ada+L&tag=1&tag=2",
+    )
+    form = run(urlencoded.form_data())
+    assert (form.get("name"), form.get_all("tag")) == ("Ada L", ["1", "2"])
+    boundary = "----boundary42"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nhéllo\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nfile body\r\n--{boundary}--\r\n"
+    ).encode()
+    multipart = Request(
+        "http://h/",
+        method="POST",
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        body=body,
+    )
+    form = run(multipart.form_data())
+    upload = form.get("upload")
+    assert form.get("title") == "héllo"
+    assert (upload.filename, upload.content_type, upload.data) == (
+        "a.txt",
+        "text/plain",
+        b"file body",
+    )  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="reads application/x-www-form-urlencoded or multipart"):
+        run(Request("http://h/", method="POST", body="{}").form_data())
+
+
+def test_clones_are_read_on_their_own(bridge: Bridge, kv_import: FakeKv) -> None:
+    async def fetch(request: Request, env: Env) -> Response:
+        copy = request.clone()
+        copy.headers.set("x-copy", "yes")
+        first, second = await request.text(), await copy.text()
+        answer = Response("same body", headers={"x-a": "1"})
+        twin = answer.clone()
+        return Response(f"{first}|{second}|{request.headers.get('x-copy')}|{await twin.text()}")
+
+    handle = kv_import.bodies.add(b"posted")
+    answer = serve(bridge, fetch, method="POST", body=Body_Host(handle)).body.value
+    assert answer == b"posted|posted|None|same body"

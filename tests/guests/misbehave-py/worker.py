@@ -1,5 +1,6 @@
 """misbehave-py: a test guest that fails on purpose, one way per path."""
 
+import asyncio
 import os
 import socket
 import sys
@@ -16,9 +17,11 @@ served_count = 0
 kept_request = None
 
 
-async def fetch(request, env):
+async def fetch(request, env, ctx):
     """Route by path; anything unknown goes to the assets."""
     url = urlsplit(request.url)
+    if url.path == "/wait-until":
+        return wait_until(ctx)
     route = ROUTES.get(url.path)
     if route is None:
         return await env.ASSETS.fetch(request)
@@ -34,6 +37,42 @@ async def env_vars(request, env, query):
     """The deployment's variables and secrets, as JSON (every name of env but ASSETS and KV)."""
     found = {name: getattr(env, name) for name in dir(env)}
     return Response.json({name: value for name, value in found.items() if isinstance(value, str)})
+
+
+async def concurrently(request, env, query):
+    """Three sleeps at once on the request's event loop, and a task: how long they took."""
+
+    async def part(name, delay):
+        await asyncio.sleep(delay)
+        return name
+
+    started = time.monotonic()
+    names = await asyncio.gather(part("a", 0.2), part("b", 0.2), part("c", 0))
+    task = asyncio.create_task(part("d", 0))
+    together = time.monotonic() - started < 0.35
+    return Response(f"{','.join(names)} {await task} together={together}")
+
+
+async def form(request, env, query):
+    """The form posted (urlencoded or multipart) and the query, as JSON."""
+    fields = await request.form_data()
+    shown = {
+        name: [v if isinstance(v, str) else f"{v.filename}:{v.content_type}:{v.size}"
+               for v in fields.get_all(name)]
+        for name in fields
+    }  # fmt: skip
+    return Response.json({"form": shown, "page": request.query.get("page"), "path": request.path})
+
+
+def wait_until(ctx):
+    """Answer at once; a ctx.wait_until() task says in the log that it finished."""
+
+    async def later():
+        await asyncio.sleep(0.05)
+        print("the wait_until task finished")
+
+    ctx.wait_until(later())
+    return Response("answered")
 
 
 async def outbound(request, env, query):
@@ -283,6 +322,8 @@ async def probe(request, env, query):
 ROUTES = {
     "/env": env_vars,
     "/kv": kv,
+    "/async": concurrently,
+    "/form": form,
     "/outbound": outbound,
     "/output": output,
     "/state/count": state_count,

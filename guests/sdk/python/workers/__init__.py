@@ -13,6 +13,7 @@ they raise RequestEndedError. Keep the bytes instead: `data = await response.byt
 from .body import HostBody
 from .env import Assets, Env
 from .fetch import FetchError, fetch
+from .form import File, MultiDict
 from .headers import Headers
 from .kv import KVError, KVNamespace, WithMetadata
 from .request import Request
@@ -23,10 +24,12 @@ __all__ = [
     "Assets",
     "Env",
     "FetchError",
+    "File",
     "Headers",
     "HostBody",
     "KVError",
     "KVNamespace",
+    "MultiDict",
     "Request",
     "RequestEndedError",
     "Response",

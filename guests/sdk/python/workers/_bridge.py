@@ -11,12 +11,15 @@ cannot carry one into a later request's answer.
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from . import driver
 from .body import Body, HostBody
 from .env import Assets, Env
+from .event_loop import new_context, run_request
 from .fetch import FetchError, serving
 from .headers import Headers
 from .kv import KVError, KVNamespace
@@ -139,7 +142,10 @@ class Bridge:
         request = self.request_from_wit(wit_request, scope)
         namespaces = {name: KVNamespace(name, scope) for name in self.kv_namespaces()}
         env = Env(Assets(request.url, scope), {**self.env_vars(), **namespaces})
-        result = driver.run(fetch(request, env))
+        ctx = new_context()
+        started = time.monotonic()
+        arguments = (request, env, ctx) if _takes_ctx(fetch) else (request, env)
+        result = run_request(fetch(*arguments), ctx, started)
         if not isinstance(result, Response):
             raise TypeError(
                 f"fetch() must return a workers.Response, not {type(result).__name__}; "
@@ -204,3 +210,21 @@ class Bridge:
             headers=response.headers.items(),
             body=self.body_to_wit(response.body),
         )
+
+
+@cache
+def _takes_ctx(fetch: Callable[..., Any]) -> bool:
+    """Whether the worker's fetch takes `ctx` too: `fetch(request, env, ctx)`."""
+    try:
+        parameters = inspect.signature(fetch).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    kinds = [p.kind for p in parameters]
+    return (
+        inspect.Parameter.VAR_POSITIONAL in kinds
+        or sum(
+            kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for kind in kinds
+        )
+        >= 3
+    )

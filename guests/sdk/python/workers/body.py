@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from .form import MultiDict, parse_form
+
 if TYPE_CHECKING:
     from .host import Host
     from .scope import RequestScope
@@ -124,3 +126,9 @@ class BodyMixin:
     async def bytes(self) -> bytes:
         """The body's raw bytes."""
         return self._read()
+
+    async def form_data(self) -> MultiDict:
+        """The body as a form (urlencoded or multipart/form-data): names to str or File."""
+        headers = getattr(self, "headers", None)
+        content_type = headers.get("content-type") if headers is not None else None
+        return parse_form(content_type or "", self._read())

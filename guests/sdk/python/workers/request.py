@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import SplitResult, urlsplit
 
 from .body import Body, BodyInit, BodyMixin, normalize
+from .form import MultiDict, parse_query
 from .headers import Headers, HeadersInit
 
 _STANDARD_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
@@ -75,6 +77,26 @@ class Request(BodyMixin):
     def headers(self) -> Headers:
         """The request headers (mutable)."""
         return self._headers
+
+    @property
+    def parsed_url(self) -> SplitResult:
+        """The URL in parts: `.scheme`, `.netloc`, `.hostname`, `.port`, `.path`, `.query`."""
+        return urlsplit(self._url)
+
+    @property
+    def path(self) -> str:
+        """The URL's path (`/a/b`), as the URL writes it (still percent-encoded)."""
+        return self.parsed_url.path or "/"
+
+    @property
+    def query(self) -> MultiDict:
+        """The URL's query parameters: `request.query.get("page")`, `.get_all("tag")`."""
+        return parse_query(self.parsed_url.query)
+
+    def clone(self) -> Request:
+        """A copy that can be read or sent on its own (a body still in the host is shared:
+        it can be read any number of times)."""
+        return Request._trusted(self._method, self._url, Headers(self._headers), self._body)
 
     def __repr__(self) -> str:
         return f"<Request {self._method} {self._url}>"

@@ -102,5 +102,9 @@ class Response(BodyMixin):
         """The response headers (mutable)."""
         return self._headers
 
+    def clone(self) -> Response:
+        """A copy that can be read or sent on its own (a body still in the host is shared)."""
+        return Response._trusted(self._status, Headers(self._headers), self._body)
+
     def __repr__(self) -> str:
         return f"<Response {self._status}>"
