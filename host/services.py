@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from wasmtime import Engine
 
+from host.allocator import FreedMemory
 from host.config import MIB, Settings
 from host.guest_kv import open_store as open_kv_store
 from host.runtime.engine import EpochTicker, create_engine
@@ -30,6 +31,7 @@ class Services:
     loader: Loader
     sandbox: Sandbox
     kv_store: SqliteStore  # the guests' KV namespaces (`host.guest_kv`)
+    freed_memory: FreedMemory  # gives the allocator's freed memory back now and then
     _secret_box: SecretBox | None = field(default=None, init=False, repr=False)
     _secret_box_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -51,6 +53,7 @@ class Services:
             total=settings.warm_instances,
             max_rss_bytes=settings.warm_memory_mb * MIB,
         )
+        sandbox = Sandbox(engine, limits, pool, settings.project_memory_mb * MIB)
         return cls(
             settings=settings,
             store=store,
@@ -62,8 +65,9 @@ class Services:
                 host_secret(store, "compiled-artifacts"),
                 settings.compiled_cache_size,
             ),
-            sandbox=Sandbox(engine, limits, pool, settings.project_memory_mb * MIB),
+            sandbox=sandbox,
             kv_store=open_kv_store(settings.db),
+            freed_memory=FreedMemory().start(),
         )
 
     @property
@@ -75,5 +79,6 @@ class Services:
             return self._secret_box
 
     def close(self) -> None:
-        """Stop the ticker thread."""
+        """Stop the ticker and trimming threads."""
         self.ticker.stop()
+        self.freed_memory.stop()

@@ -115,14 +115,14 @@ class InstancePool:
 
     def _keep_within_memory(self) -> None:
         """Drop least recently used instances while the process is over its memory budget."""
-        while self._rss() > self._limits.max_rss_bytes:
+        while self.rss() > self._limits.max_rss_bytes:
             with self._lock:
                 if self._count == 0:
                     return
                 dropped = self._pop_least_recent()
             dropped.retire()
 
-    def _rss(self) -> int:
+    def rss(self) -> int:
         """This process's resident set size in bytes (one read of /proc/self/statm)."""
         if self._statm is None:
             try:
