@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from wasmtime import Engine, WasmtimeError
 from wasmtime.component import (
     Component,
@@ -33,6 +35,7 @@ BODY = "variant{empty, bytes(list<u8>), host(u32)}"
 REQUEST = f"record{{method: string, url: string, headers: {HEADERS}, body: {BODY}}}"
 RESPONSE = f"record{{status: u16, headers: {HEADERS}, body: {BODY}}}"
 COMPONENT_MAGIC = b"\0asm\x0d\x00\x01\x00"
+BACKTRACE_FRAME = re.compile(r"\d+: +0x[0-9a-f]+ - ")  # `12: 0x164c847 - <module>!func`
 MODULE_MAGIC = b"\0asm\x01\x00\x00\x00"
 
 
@@ -113,8 +116,16 @@ def _check_imports(names: set[str]) -> None:
 
 
 def error_summary(error: Exception, limit: int = 400) -> str:
-    """An error's text on one line: wasmtime's 'Caused by' chain joined with colons."""
+    """An error's text on one line: wasmtime's 'Caused by' chain joined with colons, without
+    its wasm backtrace (frames of the runtime, not of the guest's author: SDKs log those)."""
     lines = [line.strip() for line in str(error).splitlines()]
-    kept = [line for line in lines if line and line != "Caused by:"]
+    kept = [
+        line
+        for line in lines
+        if line
+        and line != "Caused by:"
+        and line != "error while executing at wasm backtrace:"
+        and BACKTRACE_FRAME.match(line) is None
+    ]
     text = ": ".join(kept) or type(error).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,7 +16,7 @@ from tests.runtime import wat_guests
 
 # What each guest's uncaught exception looks like in the log.
 TRACEBACK = {
-    "py": ["RuntimeError: boom from the guest"],
+    "py": ["Uncaught error in fetch(): RuntimeError: boom from the guest", "    trap@worker.py:"],
     "js": ["Uncaught error in fetch(): Error: boom from the guest", "/trap@worker.js:"],
 }
 

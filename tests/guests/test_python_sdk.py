@@ -1136,3 +1136,39 @@ def test_clones_are_read_on_their_own(bridge: Bridge, kv_import: FakeKv) -> None
     handle = kv_import.bodies.add(b"posted")
     answer = serve(bridge, fetch, method="POST", body=Body_Host(handle)).body.value
     assert answer == b"posted|posted|None|same body"
+
+
+# ---------------------------------------------------------------- uncaught errors
+
+
+def test_an_uncaught_error_lists_only_the_workers_own_frames(tmp_path: Path) -> None:
+    from workers.errors import describe_uncaught
+
+    worker_dir = tmp_path / "app"
+    (worker_dir / "lib").mkdir(parents=True)
+    (worker_dir / "lib" / "render.py").write_text("def render(page):\n    raise KeyError(page)\n")
+    namespace: dict[str, Any] = {}
+    code = compile(
+        "from render import render\n"
+        "def handle():\n"
+        "    try:\n"
+        "        render('home')\n"
+        "    except KeyError as e:\n"
+        "        raise RuntimeError('no page') from e\n",
+        str(worker_dir / "worker.py"),
+        "exec",
+    )
+    sys.path.insert(0, str(worker_dir / "lib"))
+    try:
+        exec(code, namespace)
+        with pytest.raises(RuntimeError) as caught:
+            namespace["handle"]()
+    finally:
+        sys.path.remove(str(worker_dir / "lib"))
+    error = caught.value.with_traceback(caught.value.__traceback__.tb_next)  # not this test's frame
+    report = describe_uncaught(error, str(worker_dir)).splitlines()
+    assert report[0] == "Uncaught error in fetch(): RuntimeError: no page"
+    assert report[1] == "    handle@worker.py:6"
+    assert report[2] == "Caused by: KeyError: 'home'"
+    assert report[3:] == ["    render@lib/render.py:2", "    handle@worker.py:4"]
+    assert not any("test_python_sdk" in line or "asyncio" in line for line in report)
