@@ -6,6 +6,7 @@ against what the request should get, so that both agreeing on a wrong answer fai
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,3 +124,54 @@ def test_both_languages_give_the_same_answer(host: Host, pair: tuple[str, str], 
     status, _, body = python
     assert status == case.status
     assert case.body_has in body
+
+
+# The bindings: the same operations through misbehave-py and misbehave-js (their /kv and /env
+# routes speak one protocol) give the same results.
+KV_SCRIPT: list[dict[str, object]] = [
+    {"op": "put", "key": "a", "value": "héllo", "options": {"metadata": {"n": 1}}},
+    {"op": "put", "key": "b/1", "value": '{"x": [1, 2.5, null]}'},
+    {"op": "put", "key": "b/2", "value": "two", "options": {"expiration": 4102444800}},
+    {"op": "get", "key": "a"},
+    {"op": "get", "key": "b/1", "type": "json"},
+    {"op": "get", "key": "missing"},
+    {"op": "list", "options": {"prefix": "b/"}},
+    {"op": "list", "options": {"limit": 1}},
+    {"op": "delete", "key": "a"},
+    {"op": "get", "key": "a"},
+    {"op": "put", "key": "k" * 600, "value": "v"},
+    {"op": "get", "key": ""},
+    {"op": "list", "options": {"limit": 0}},
+    {"op": "get", "key": "x", "binding": "NOPE"},
+]
+
+
+@pytest.fixture(scope="module")
+def bound_pair(host: Host, misbehave_py: Path, misbehave_js: Path) -> tuple[str, str]:
+    """misbehave-py and misbehave-js with the same variables and KV namespace."""
+    for project, worker in (("bound-py", misbehave_py), ("bound-js", misbehave_js)):
+        host.deploy(project, worker, None, "--kv", "NOTES", "--var", "MODE=test", "--var", "N=1")
+    return "bound-py", "bound-js"
+
+
+def run_script(host: Host, project: str) -> list[object]:
+    """Each KV operation's answer (without Workers' `cacheStatus`, which only JS reports)."""
+    answers: list[object] = []
+    for asked in KV_SCRIPT:
+        reply = host.request(project, "/kv", "POST", body=json.dumps(asked).encode())
+        answer = json.loads(reply.body)
+        if isinstance(answer.get("result"), dict):
+            answer["result"].pop("cacheStatus", None)
+        answers.append(answer)
+    answers.append(json.loads(host.get(project, "/env").body))
+    return answers
+
+
+def test_both_languages_give_the_same_binding_results(
+    host: Host, bound_pair: tuple[str, str]
+) -> None:
+    python, javascript = (run_script(host, project) for project in bound_pair)
+    for asked, py, js in zip([*KV_SCRIPT, "env"], python, javascript, strict=True):
+        assert py == js, asked
+    assert python[3] == {"result": {"value": "héllo", "metadata": {"n": 1}}}
+    assert python[-1] == {"MODE": "test", "N": "1"}
