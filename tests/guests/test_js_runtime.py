@@ -60,6 +60,14 @@ class Scope:
 
         self.bodies.read = counted  # type: ignore[method-assign]
 
+    def env_vars(self) -> list[tuple[str, str]]:
+        """No variables or secrets."""
+        return []
+
+    def kv_namespaces(self) -> list[str]:
+        """No KV namespaces."""
+        return []
+
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         path = urlsplit(request.url).path
         self.asked.append(path)

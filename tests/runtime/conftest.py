@@ -54,6 +54,10 @@ class Scope:
         """The variables given."""
         return self.env
 
+    def kv_namespaces(self) -> list[str]:
+        """No KV namespaces."""
+        return []
+
 
 @pytest.fixture
 def scope() -> Scope:
