@@ -6,7 +6,8 @@ only its own project's namespaces, and only those its deployment declares:
 
     {project}/{namespace}/m/{key}    the entry's metadata: size, expiration, the user's metadata
     {project}/{namespace}/v/{key}    the entry's value
-    usage/{project}                  bytes the project stores in all (keys, values, metadata)
+    #usage/{project}                 bytes the project stores in all (keys, values, metadata;
+                                     `#` is in no project id, so no project's prefix holds it)
 
 Workers' limits apply (a key of at most 512 bytes, not `.` or `..`; a value of at most 25 MiB;
 metadata of at most 1024 bytes of JSON; an expiration at least 60 s ahead), and a quota per
@@ -31,6 +32,7 @@ MAX_VALUE_BYTES = 25 * 1024 * 1024
 MAX_METADATA_BYTES = 1024
 MIN_TTL_SECONDS = 60
 MAX_LIST = 1000
+USAGE = "#usage/"  # where a project's byte count is kept
 
 
 class KvError(WasmhostError):
@@ -113,10 +115,10 @@ class ProjectKv:
         meta = json.dumps({"size": len(value), "expiration": expires, "metadata": metadata})
         cost = _cost(key, len(value), metadata)
         with self._store.atomic() as writes:
-            freed = self._old_cost(prefix, key)
-            used = self._usage() - freed
-            if used + cost > self._quota:
+            used = self._usage()
+            if used - self._old_cost(prefix, key) + cost > self._quota:
                 used -= self._sweep_expired(writes)
+            used -= self._old_cost(prefix, key)  # after the sweep, which may have taken it
             if used + cost > self._quota:
                 raise KvError(
                     f"KV put failed: the project would store {used + cost} bytes of KV data;"
@@ -180,7 +182,7 @@ class ProjectKv:
 
     def _usage_key(self) -> str:
         """The key holding the project's bytes in all."""
-        return f"usage/{self._project}"
+        return f"{USAGE}{self._project}"
 
     def _usage(self) -> int:
         """The bytes the project stores in all."""
@@ -207,7 +209,7 @@ def delete_project_kv(store: SqliteStore, project_id: str) -> None:
     """Forget every KV entry of a project (when it is deleted)."""
     with store.atomic() as writes:
         writes.delete_prefix(f"{project_id}/")
-        writes.delete(f"usage/{project_id}")
+        writes.delete(f"{USAGE}{project_id}")
 
 
 def _check_key(key: str) -> None:

@@ -210,9 +210,10 @@ class SqliteStore:
 def _prefix_range(prefix: str) -> tuple[str, str]:
     """The half-open key range [low, high) holding exactly the keys that start with `prefix`
     (every key for ""; no key of ours starts with the last code point)."""
-    if not prefix:
-        return "", chr(0x10FFFF)
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    stem = prefix.rstrip(chr(0x10FFFF))  # the last code point has no successor: carry over
+    if not stem:
+        return prefix, chr(0x10FFFF) if not prefix else prefix + chr(0x10FFFF)
+    return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)
 
 
 def _rowid(conn: sqlite3.Connection, table: str, key: str) -> int | None:

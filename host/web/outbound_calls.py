@@ -5,6 +5,7 @@ refusal is answered as its message, which the SDKs raise as an error."""
 from __future__ import annotations
 
 from host.config import MIB, Settings
+from host.errors import GuestBadResponse
 from host.outbound import OutboundPolicy, OutboundRefused, fetch
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitFetched, WitFetchedResponse, WitRequest
@@ -28,10 +29,10 @@ def fetch_for_guest(
 ) -> WitFetched:
     """Make the guest's request: its response, or why not."""
     body = request.body
-    data = bodies.take(body) if isinstance(body, int) else (body or b"")
     try:
+        data = bodies.take(body) if isinstance(body, int) else (body or b"")
         got = fetch(policy, request.method, request.url, request.headers, data, seconds_left)
-    except OutboundRefused as error:
+    except (OutboundRefused, GuestBadResponse) as error:  # GuestBadResponse: not its body
         return str(error)
     answer = got.body if len(got.body) <= INLINE_BYTES else bodies.add(got.body)
     return WitFetchedResponse(got.status, got.headers, answer or None)

@@ -13,6 +13,8 @@ dropped. Normalizing twice changes nothing, so the JavaScript guest's own parse 
 
 from __future__ import annotations
 
+from host.errors import BadRequest
+
 C0_AND_ABOVE = frozenset(range(0x20)) | frozenset(range(0x7F, 0x100))
 QUERY_SET = C0_AND_ABOVE | frozenset(b' "#<>')
 SPECIAL_QUERY_SET = QUERY_SET | frozenset(b"'")
@@ -20,6 +22,7 @@ PATH_SET = QUERY_SET | frozenset(b"?`{}")
 SINGLE_DOT = frozenset({".", "%2e"})
 DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
 DEFAULT_PORTS = {"http": "80", "https": "443"}
+MAX_PORT = 65535
 TAB_AND_NEWLINES = str.maketrans("", "", "\t\n\r")  # a parser drops them wherever they are
 
 
@@ -30,11 +33,15 @@ def normalized_url(scheme: str, host: str, target: str) -> str:
 
 
 def normalized_host(scheme: str, host: str) -> str:
-    """The host lower-cased, without the scheme's default port."""
+    """The host lower-cased, its port as a number (without the scheme's default port);
+    BadRequest for a port no URL can have."""
     name, colon, port = host.lower().rpartition(":")
-    if colon and port == DEFAULT_PORTS.get(scheme) and not name.endswith("]"):
-        return name
-    return host.lower()
+    if not colon or name.endswith(":") or "]" in port:
+        return host.lower()
+    if not port.isascii() or not port.isdigit() or int(port) > MAX_PORT:
+        raise BadRequest(f"the Host header's port {port!r} is not a port number")
+    number = str(int(port))
+    return name if number == DEFAULT_PORTS.get(scheme) else f"{name}:{number}"
 
 
 def normalized_target(target: str) -> str:

@@ -1172,3 +1172,25 @@ def test_an_uncaught_error_lists_only_the_workers_own_frames(tmp_path: Path) -> 
     assert report[2] == "Caused by: KeyError: 'home'"
     assert report[3:] == ["    render@lib/render.py:2", "    handle@worker.py:4"]
     assert not any("test_python_sdk" in line or "asyncio" in line for line in report)
+
+
+def test_a_cause_cycle_is_reported_once(tmp_path: Path) -> None:
+    from workers.errors import describe_uncaught
+
+    error = ValueError("loops")
+    error.__cause__ = error
+    assert describe_uncaught(error, str(tmp_path)).splitlines()[0].endswith("ValueError: loops")
+
+
+def test_a_multipart_field_is_read_as_utf8_whatever_its_part_says() -> None:
+    body = (
+        '--b\r\nContent-Disposition: form-data; name="t"\r\n'
+        "Content-Type: text/plain; charset=nope\r\n\r\nhé\r\n--b--\r\n"
+    ).encode()
+    request = Request(
+        "http://h/",
+        method="POST",
+        headers={"content-type": "multipart/form-data; boundary=b"},
+        body=body,
+    )
+    assert run(request.form_data()).get("t") == "hé"

@@ -53,7 +53,7 @@ def test_projects_and_namespaces_are_apart_and_only_declared_ones_can_be_named(
     assert same_namespace.get("RENAMED", "k").value == b"ones"  # type: ignore[union-attr]
     with pytest.raises(KvError, match=r"no KV namespace is bound to 'NOPE' \(declared: NOTES\)"):
         kv(store, "one").get("NOPE", "k")
-    assert store.keys("") == ["one/notes/m/k", "one/notes/v/k", "usage/one"]
+    assert sorted(store.keys("")) == ["#usage/one", "one/notes/m/k", "one/notes/v/k"]
 
 
 def test_list_pages_in_key_order_with_prefix_and_cursor(store: SqliteStore) -> None:
@@ -126,11 +126,41 @@ def test_the_quota_counts_keys_values_and_metadata_and_frees_on_delete(store: Sq
     notes.put("NOTES", "k", b"v" * 96)  # replacing frees the old entry's bytes first: 97
     notes.delete("NOTES", "k")
     notes.put("NOTES", "k2", b"v" * 90)
-    assert store.get("usage/site") == b"92"
+    assert store.get("#usage/site") == b"92"
 
 
 def test_deleting_a_project_forgets_its_entries_only(store: SqliteStore) -> None:
     kv(store, "one").put("NOTES", "k", b"1")
     kv(store, "two").put("NOTES", "k", b"2")
     delete_project_kv(store, "one")
-    assert store.keys("") == ["two/notes/m/k", "two/notes/v/k", "usage/two"]
+    assert sorted(store.keys("")) == ["#usage/two", "two/notes/m/k", "two/notes/v/k"]
+
+
+def test_replacing_an_expired_entry_that_is_swept_is_counted_once(store: SqliteStore) -> None:
+    notes = kv(store, quota=10_000)
+    for key in ("k", "m"):
+        notes.put("NOTES", key, b"x" * 3000, ttl=60)
+    notes.put("NOTES", "j", b"x" * 3000)
+    later, real_time = time.time() + 61, time.time
+    try:
+        time.time = lambda: later  # type: ignore[assignment]
+        notes.put("NOTES", "k", b"y" * 5000)  # needs the sweep, which also takes the old k
+    finally:
+        time.time = real_time  # type: ignore[assignment]
+    assert store.get("#usage/site") == b"8002"  # j and the new k, each key and value once
+    with pytest.raises(KvError, match="quota is 10000"):
+        notes.put("NOTES", "more", b"z" * 4900)
+
+
+def test_a_project_named_usage_keeps_to_its_own_keys(store: SqliteStore) -> None:
+    kv(store, "alice").put("NOTES", "k", b"1" * 50)
+    kv(store, "usage").put("NOTES", "k", b"2")
+    delete_project_kv(store, "usage")
+    assert store.get("#usage/alice") == b"51"
+
+
+def test_a_listing_prefix_ending_in_the_last_code_point_works(store: SqliteStore) -> None:
+    notes = kv(store)
+    notes.put("NOTES", "a\U0010ffffb", b"1")
+    notes.put("NOTES", "b", b"2")
+    assert [k.name for k in notes.list("NOTES", "a\U0010ffff").keys] == ["a\U0010ffffb"]

@@ -60,6 +60,8 @@ def test_the_corpus_normalizes_as_node_does() -> None:
         ("https", "demo.localhost:443", "demo.localhost"),
         ("https", "demo.localhost:80", "demo.localhost:80"),
         ("http", "demo.localhost", "demo.localhost"),
+        ("http", "demo.localhost:080", "demo.localhost"),
+        ("http", "demo.localhost:08080", "demo.localhost:8080"),
     ],
 )
 def test_the_host_is_lower_case_without_its_default_port(
@@ -73,3 +75,11 @@ def test_normalizing_twice_changes_nothing(target: str) -> None:
     once = normalized_target("/" + target)
     assert once.isascii() and once.startswith("/")
     assert normalized_target(once) == once
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "\uff18\uff10"])
+def test_a_port_no_url_can_have_is_a_bad_request(port: str) -> None:
+    from host.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="is not a port number"):
+        normalized_host("http", f"demo.localhost:{port}")

@@ -24,12 +24,19 @@ def describe_uncaught(error: BaseException, worker_dir: str) -> str:
     """The report of an error that escaped the worker's fetch."""
     lines = [f"Uncaught error in fetch(): {_one_line(error)}"]
     lines += _frames(error.__traceback__, worker_dir)
-    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
-    while cause is not None:
+    seen = {id(error)}
+    cause = _cause_of(error)
+    while cause is not None and id(cause) not in seen:  # `raise e from e` makes a cycle
+        seen.add(id(cause))
         lines.append(f"Caused by: {_one_line(cause)}")
         lines += _frames(cause.__traceback__, worker_dir)
-        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+        cause = _cause_of(cause)
     return "\n".join(lines)
+
+
+def _cause_of(error: BaseException) -> BaseException | None:
+    """The error's explicit cause, or the one it was raised while handling."""
+    return error.__cause__ or (None if error.__suppress_context__ else error.__context__)
 
 
 def report_uncaught(error: BaseException, worker_dir: str) -> None:

@@ -11,6 +11,7 @@ finished after the response is computed, within a time budget, as in the JavaScr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import sys
 import time
@@ -119,12 +120,14 @@ def _finish_wait_until(loop: asyncio.AbstractEventLoop, ctx: Context, until: flo
 
 def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel tasks still running when the request ends (a warm instance's next request must
-    never run them), saying how many there were."""
+    never run them), saying how many there were. A task that will not stop is left behind
+    with its loop: the response is not lost for it."""
     left = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in left:
         task.cancel()
     if left:
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        with contextlib.suppress(NeverCompletes):
+            loop.run_until_complete(asyncio.wait(left, timeout=0))
         print(
             f"{len(left)} task(s) still running when the request ended were cancelled (to finish"
             " work after the response, pass it to ctx.wait_until())",

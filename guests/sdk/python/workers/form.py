@@ -12,6 +12,7 @@ import email.parser
 import email.policy
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -97,11 +98,20 @@ def _multipart(content_type: str, data: bytes) -> MultiDict:
         name = part.get_param("name", header="content-disposition")
         if name is None:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = _raw_payload(part)
         filename = part.get_filename()
-        if filename is None:
-            charset = part.get_content_charset() or "utf-8"
-            items.append((name, payload.decode(charset, errors="replace")))
+        if filename is None:  # as the Fetch standard reads a field: UTF-8, whatever it says
+            items.append((name, payload.decode("utf-8", errors="replace")))
         else:
             items.append((name, File(filename, part.get_content_type(), payload)))
     return MultiDict(items)
+
+
+def _raw_payload(part: Any) -> bytes:
+    """A part's bytes as sent: a Content-Transfer-Encoding is not applied (forms do not use
+    one, and the Fetch standard ignores it)."""
+    if "content-transfer-encoding" in part:
+        text: str = part.get_payload(decode=False)
+        return text.encode("ascii", "replace")
+    data: bytes = part.get_payload(decode=True) or b""
+    return data
