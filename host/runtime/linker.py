@@ -87,25 +87,44 @@ class NoRequest:
     @property
     def bodies(self) -> BodyTable:
         """There is no body table outside a request."""
-        raise GuestTrapped("the worker called the host while starting, outside any request")
+        raise _outside("called the host")
 
     def fetch_asset(self, request: WitRequest) -> WitResponse:
         """There is no asset binding outside a request."""
-        raise GuestTrapped("the worker called assets.fetch while starting, outside any request")
+        raise _outside("called assets.fetch")
 
     def env_vars(self) -> list[tuple[str, str]]:
         """There is no deployment's env outside a request."""
-        raise GuestTrapped("the worker asked for env vars while starting, outside any request")
+        raise _outside("asked for env vars")
 
     def kv_namespaces(self) -> list[str]:
         """There is no deployment's env outside a request."""
-        raise GuestTrapped("the worker asked for its KV namespaces outside any request")
+        raise _outside("asked for its KV namespaces")
 
-    def __getattr__(self, name: str) -> Any:
-        """Every other host function (kv.*) traps outside a request."""
-        if name.startswith(("kv_", "outbound_")):
-            raise GuestTrapped("the worker used a binding while starting, outside any request")
-        raise AttributeError(name)
+    def kv_get(self, *_: object) -> WitGot:
+        """There are no KV namespaces outside a request."""
+        raise _outside("used a KV namespace")
+
+    def kv_put(self, *_: object) -> str | None:
+        """There are no KV namespaces outside a request."""
+        raise _outside("used a KV namespace")
+
+    def kv_delete(self, *_: object) -> str | None:
+        """There are no KV namespaces outside a request."""
+        raise _outside("used a KV namespace")
+
+    def kv_list(self, *_: object) -> WitListing:
+        """There are no KV namespaces outside a request."""
+        raise _outside("used a KV namespace")
+
+    def outbound_fetch(self, *_: object) -> WitFetched:
+        """There is no outbound request outside a request."""
+        raise _outside("called fetch()")
+
+
+def _outside(what: str) -> GuestTrapped:
+    """The trap for a host call made while the worker starts, outside any request."""
+    return GuestTrapped(f"the worker {what} while starting, outside any request")
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("wasmhost_request_scope", default=None)
