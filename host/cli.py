@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,10 +16,9 @@ from host.cli_deploy import deploy
 from host.cli_dev import dev
 from host.cli_projects import COMMANDS
 from host.cli_secrets import secret
-from host.config import MIB, Settings
+from host.config import MIB, Settings, env_name, setting_type, settings_fields, shown_default
 from host.errors import WasmhostError
-
-DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
+from host.metrics_dir import metrics_dir, worker_exited
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
@@ -34,107 +34,103 @@ for _command in (deploy, dev, build, *COMMANDS, secret):
     main.add_command(_command)
 
 
-def _usable_cores() -> int:
-    """How many cores this process may run on (its CPU affinity, where the system tells)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+SERVE_EXAMPLES = """
+Every setting below can also come from a WASMHOST_<NAME> variable or a key in a TOML file
+(--config); a flag wins over a variable, a variable over the file.
+"""
 
 
-@main.command()
-@click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
-@click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
-@click.option("--base-domain", help="Projects answer at {project}.{base-domain} [localhost].")
+def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one flag per setting (`--cpu-deadline-ms`), its help, variable and default shown."""
+    for f in reversed(settings_fields()):
+        flag = "--" + f.name.replace("_", "-")
+        help = f"{f.metadata['help']} [{env_name(f.name)}; default: {shown_default(f)}]"
+        kind = setting_type(f)
+        if kind is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help)
+        elif f.metadata["choices"]:
+            choice = click.Choice(f.metadata["choices"])
+            option = click.option(flag, f.name, type=choice, default=None, help=help)
+        else:
+            click_type = click.Path(path_type=Path) if kind is Path else kind
+            option = click.option(flag, f.name, type=click_type, default=None, help=help)
+        command = option(command)
+    return command
+
+
+@main.command(epilog=SERVE_EXAMPLES)
 @click.option(
-    "--token",
-    envvar="WASMHOST_TOKEN",
-    help="Bearer token enabling the deploy API (prefer the"
-    " WASMHOST_TOKEN variable: options show in process lists).",
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="WASMHOST_CONFIG",
+    help="TOML file of settings, keys named as below with underscores [WASMHOST_CONFIG].",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=_usable_cores,
-    show_default="the cores this process may use",
-    envvar="WASMHOST_WORKERS",
-    help="Worker processes sharing the socket, each with its own engine and instances"
-    " (1: this process serves alone; also WASMHOST_WORKERS).",
-)
-@click.option(
-    "--threads",
-    default=32,
-    show_default=True,
-    help="Waitress threads per worker; keep it above project_concurrency so that one project"
-    " cannot hold them all.",
-)
-@click.option(
-    "--grace-seconds",
-    type=click.FloatRange(min=0),
-    default=server.GRACE_SECONDS,
-    show_default=True,
-    envvar="WASMHOST_GRACE_SECONDS",
-    help="On SIGTERM or SIGINT, how long requests in flight may take before workers are"
-    " killed (also WASMHOST_GRACE_SECONDS).",
-)
-def serve(
-    db: Path | None,
-    bind: str,
-    port: int,
-    base_domain: str | None,
-    token: str | None,
-    workers: int,
-    threads: int,
-    grace_seconds: float,
-) -> None:
+@setting_options
+def serve(config: Path | None, **flags: Any) -> None:
     """Serve every deployed project over HTTP with waitress, from one or more processes."""
     from host.web.app import create_app
     from host.web.body_policy import body_policy
 
-    logs.configure()
     try:
-        settings = Settings.from_env(db=db, base_domain=base_domain, token=token)
+        settings = Settings.load(config, **flags)
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
-    _prepare_database(settings)
+    logs.configure(settings.log_level, settings.log_format)
+    projects = _prepare_database(settings)
+    workers = settings.worker_count
 
     def announce(actual: int) -> None:
         """Print the ready line (scripts and tests wait for it) once the socket listens."""
+        control = f"http://{settings.host}:{actual}/"
+        api = f"deploy API and control page at {control}" if settings.token else "deploy API off"
         click.echo(
-            f"wasmhost serving {settings.db} on http://{bind}:{actual}/"
+            f"wasmhost serving {settings.db} ({_count(projects, 'project')}) on {control}"
             f" (projects at http://PROJECT.{settings.base_domain}:{actual}/)"
-            f", {workers} worker{'s' if workers > 1 else ''}",
+            f", {_count(workers, 'worker')}; {api}",
         )
         sys.stdout.flush()
 
     try:
-        server.serve(
-            lambda: create_app(settings),
-            host=bind,
-            port=port,
-            workers=workers,
-            threads=threads,
-            max_request_body_size=max(settings.max_request_mb, settings.max_upload_mb) * MIB,
-            body_policy=body_policy(settings),
-            on_ready=announce,
-            grace_seconds=grace_seconds,
-        )
+        with metrics_dir():
+            server.serve(
+                lambda: create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                threads=settings.threads,
+                max_request_body_size=max(settings.max_request_mb, settings.max_upload_mb) * MIB,
+                body_policy=body_policy(settings),
+                on_ready=announce,
+                grace_seconds=settings.grace_seconds,
+                on_worker_exit=worker_exited,
+            )
     except server.ServeError as error:
         raise click.ClickException(str(error)) from None
 
 
-def _prepare_database(settings: Settings) -> None:
-    """Create the tables (in WAL mode) once, so workers starting together do not race to.
+def _count(number: int, noun: str) -> str:
+    """`1 project`, `3 projects`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _prepare_database(settings: Settings) -> int:
+    """Create the tables (in WAL mode) once, so workers starting together do not race to;
+    return how many projects are deployed.
 
     No connection crosses the fork: making the store closes the connection it set up with.
     Host secrets need nothing here: `host_secret` makes each in one immediate transaction, so
     workers agree on it.
     """
     from host.guest_kv import open_store
+    from host.storage.deployments import list_deployments
     from host.storage.kv import SqliteStore
 
     try:
-        SqliteStore(settings.db)
+        store = SqliteStore(settings.db)
         open_store(settings.db)
+        try:
+            return len(list_deployments(store))
+        finally:
+            store.close()  # no connection may cross the fork into the workers
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot open the database {settings.db}: {error}") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def _deploy_local(
     from host.deploy import deploy as run_deploy
     from host.services import Services
 
-    logs.configure(logging.WARNING)
+    logs.configure("warning")
     settings = Settings.from_env(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
     target.fill(bundle)

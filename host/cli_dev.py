@@ -69,7 +69,7 @@ def dev(folder: Path, project: str | None, bind: str, port: int, db: Path | None
 
     try:
         server.serve(
-            lambda: DevApp(create_app(settings), session),
+            lambda: DevApp(create_app(services=services), session),
             host=bind,
             port=port,
             workers=1,

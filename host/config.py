@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,35 +14,116 @@ from typing import Any
 from host.errors import WasmhostError
 
 MIB = 1024 * 1024
+LOG_FORMATS = ("text", "json")
+HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+)
+TRUTHS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+TYPE_NAMES = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    str: "a string",
+    Path: "a path (a string)",
+}
+HELP_HINT = "`wasmhost serve --help` for every setting"
 
 
 class SettingsError(WasmhostError):
     """A setting has a value the host cannot use."""
 
 
-def _setting(default: Any, help: str) -> Any:
-    """A dataclass field that carries its help text."""
-    return field(default=default, metadata={"help": help})
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    minimum: float = 1,
+    maximum: float | None = None,
+    choices: tuple[str, ...] = (),
+    shown: str | None = None,
+) -> Any:
+    """A dataclass field that carries its help text, its lowest value (numbers) or its choices,
+    and how `--help` and the docs show its default (`shown`, when the value itself says little)."""
+    metadata = {
+        "help": help,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+        "shown": shown,
+    }
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How one host process is configured; environment variables `WASMHOST_<NAME>` override."""
+    """How one host process is configured: defaults here, then a TOML file (`--config` or
+    `WASMHOST_CONFIG`), then `WASMHOST_<NAME>` variables, then command-line flags."""
 
     db: Path = _setting(Path("wasmhost.db"), "SQLite database file holding every project.")
     base_domain: str = _setting(
         "localhost", "Requests to {project}.{base_domain} go to that project's worker."
     )
+    host: str = _setting("127.0.0.1", "Address `wasmhost serve` listens on.")
+    port: int = _setting(
+        8080, "Port `wasmhost serve` listens on (0: any free port).", minimum=0, maximum=65535
+    )
+    workers: int | None = _setting(
+        None,
+        "Worker processes sharing the socket, each with its own engine and instances"
+        " (1: the serving process alone).",
+        shown="the cores this process may use",
+    )
+    threads: int = _setting(
+        32,
+        "Threads per worker; keep it above project_concurrency so that one project cannot hold"
+        " them all.",
+    )
+    grace_seconds: float = _setting(
+        10.0,
+        "On SIGTERM or SIGINT, how long requests in flight may take before workers are killed.",
+        minimum=0,
+    )
+    log_level: str = _setting(
+        "info", "Least severe log records written.", choices=("debug", "info", "warning", "error")
+    )
+    log_format: str = _setting(
+        "text", "Log records as readable lines or one JSON object per line.", choices=LOG_FORMATS
+    )
+    access_log: bool = _setting(True, "Log one line per request.")
+    request_id_header: str | None = _setting(
+        None,
+        "Request header a trusted proxy puts its request id in (e.g. X-Request-Id); by default"
+        " each request gets a new id.",
+    )
+    public_metrics: bool = _setting(
+        False,
+        "Serve /metrics without the token (where only a trusted network reaches the control"
+        " plane); by default a scraper sends the token as a bearer token.",
+    )
     cache_dir: Path | None = _setting(
-        None, "Where compiled components are cached (default: beside the database)."
+        None,
+        "Where compiled components are cached.",
+        shown="beside the database",
     )
     token: str | None = _setting(
-        None, "Bearer token for the deploy API; without one the API is disabled."
+        None,
+        "Bearer token for the deploy API and control page; without one they are disabled (prefer"
+        " the variable or the file to the flag: flags show in process lists).",
     )
     secrets_key_file: Path | None = _setting(
         None,
-        "Key that seals project secrets, kept out of the database (default: beside it, as"
-        " DB.secrets-key, made on first use); every host of one database needs the same one.",
+        "Key that seals project secrets, kept out of the database (made on first use); every"
+        " host of one database needs the same one.",
+        shown="DB.secrets-key",
     )
     cpu_deadline_ms: int = _setting(
         1000, "How long a guest may run per request, waits not counted (a project may ask less)."
@@ -95,22 +178,31 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        """Accept strings for path settings; refuse numbers that cannot work."""
-        object.__setattr__(self, "db", Path(self.db))
-        if self.cache_dir is not None:
-            object.__setattr__(self, "cache_dir", Path(self.cache_dir))
-        if self.secrets_key_file is not None:
-            object.__setattr__(self, "secrets_key_file", Path(self.secrets_key_file))
+        """Take strings for paths; refuse a value the host cannot work with, naming the setting."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.type in ("int", int) and (not isinstance(value, int) or value < 1):
-                raise SettingsError(f"{f.name} must be a whole number of at least 1, not {value!r}")
+            if value is not None and setting_type(f) is Path:
+                object.__setattr__(self, f.name, Path(value))
+            _check(f, getattr(self, f.name))
+        if not HOSTNAME.fullmatch(self.base_domain):
+            raise SettingsError(
+                f"base_domain must be a domain name such as example.com, not {self.base_domain!r}"
+            )
         parse_networks(self.outbound_trusted_networks)  # refuse a bad one at start-up
         if self.project_memory_mb < self.memory_limit_mb:
             raise SettingsError(
                 f"project_memory_mb ({self.project_memory_mb}) must be at least memory_limit_mb"
                 f" ({self.memory_limit_mb}): no instance would fit"
             )
+
+    @property
+    def worker_count(self) -> int:
+        """`workers`, or the cores this process may run on (its CPU affinity, where told)."""
+        if self.workers is not None:
+            return self.workers
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
 
     @property
     def compiled_dir(self) -> Path:
@@ -132,15 +224,52 @@ class Settings:
         return self.db.parent / (self.db.name + ".secrets-key")
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then `WASMHOST_*` variables, then explicit (non-None) overrides."""
+    def load(cls, config: Path | None = None, **flags: Any) -> Settings:
+        """Defaults, then the TOML file `config` (or `WASMHOST_CONFIG`'s), then `WASMHOST_*`
+        variables, then `flags` that were given (not None)."""
         values: dict[str, Any] = {}
+        config = config or _env_path("WASMHOST_CONFIG")
+        if config is not None:
+            values.update(read_config_file(config))
         for f in dataclasses.fields(cls):
-            raw = os.environ.get("WASMHOST_" + f.name.upper())
+            name = env_name(f.name)
+            raw = os.environ.get(name)
             if raw is not None:
-                values[f.name] = _parse(f, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+                values[f.name] = _from_text(f, raw, name)
+        values.update({k: v for k, v in flags.items() if v is not None})
         return cls(**values)
+
+    from_env = load
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: `WASMHOST_CPU_DEADLINE_MS`."""
+    return "WASMHOST_" + setting.upper()
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings a TOML file gives, checked against the table (unknown keys refused)."""
+    try:
+        with open(path, "rb") as file:
+            table = tomllib.load(file)
+    except OSError as error:
+        raise SettingsError(f"cannot read the config file {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values = {}
+    for key, value in table.items():
+        f = fields.get(key)
+        if f is None:
+            raise SettingsError(f"config file {path}: unknown setting {key!r} (see {HELP_HINT})")
+        values[key] = _from_toml(f, value, f"config file {path}: {key}")
+    return values
+
+
+def _env_path(name: str) -> Path | None:
+    """The path an environment variable names, if it is set and not empty."""
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
 
 
 def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -156,19 +285,73 @@ def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return networks
 
 
-def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
-    """Turn an environment string into the field's type."""
-    if f.type in ("int", int):
+def setting_type(f: dataclasses.Field[Any]) -> type:
+    """The type a setting holds when set: `int | None` → int."""
+    name = str(f.type).split(" | ")[0]
+    return {"int": int, "float": float, "bool": bool, "Path": Path, "str": str}[name]
+
+
+def _from_text(f: dataclasses.Field[Any], raw: str, source: str) -> Any:
+    """A setting's value from the text of a variable or flag; `source` names it in errors."""
+    kind = setting_type(f)
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in TRUTHS:
+            raise SettingsError(f"{source} must be true or false, not {raw!r}")
+        return TRUTHS[lowered]
+    if kind in (int, float):
         try:
-            return int(raw)
+            return kind(raw)
         except ValueError:
-            message = f"WASMHOST_{f.name.upper()} must be a whole number, not {raw!r}"
-            raise SettingsError(message) from None
-    if "Path" in str(f.type):
-        return Path(raw)
-    return raw
+            article = "a whole number" if kind is int else "a number"
+            raise SettingsError(f"{source} must be {article}, not {raw!r}") from None
+    return kind(raw)
+
+
+def _from_toml(f: dataclasses.Field[Any], value: Any, source: str) -> Any:
+    """A setting's value from a TOML value of the right type; `source` names it in errors."""
+    kind = setting_type(f)
+    accepted: tuple[type, ...] = {float: (int, float), Path: (str,)}.get(kind, (kind,))
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, accepted):
+        raise SettingsError(f"{source} must be {TYPE_NAMES[kind]}, not {value!r}")
+    return kind(value)
+
+
+def _check(f: dataclasses.Field[Any], value: Any) -> None:
+    """Refuse a value out of a setting's range or choices, naming the setting."""
+    kind, minimum, choices = setting_type(f), f.metadata["minimum"], f.metadata["choices"]
+    if value is None and "None" in str(f.type):
+        return
+    if kind in (int, float) and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum
+    ):
+        article = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{f.name} must be {article} of at least {minimum:g}, not {value!r}")
+    maximum = f.metadata["maximum"]
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{f.name} must be at most {maximum:g}, not {value!r}")
+    if kind is int and not isinstance(value, int):
+        raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
+    if choices and value not in choices:
+        raise SettingsError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def shown_default(f: dataclasses.Field[Any]) -> str:
+    """How `--help` and the README show a setting's default."""
+    if f.metadata["shown"] is not None:
+        return str(f.metadata["shown"])
+    if f.default is None:
+        return "none"
+    if isinstance(f.default, bool):
+        return str(f.default).lower()
+    return str(f.default) if f.default != "" else "none"
 
 
 def describe() -> list[tuple[str, Any, str]]:
     """Each setting's name, default and help (for `--help` text and the docs test)."""
     return [(f.name, f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]
+
+
+def settings_fields() -> tuple[dataclasses.Field[Any], ...]:
+    """The settings' fields, in the table's order (flags and docs are made from them)."""
+    return dataclasses.fields(Settings)

@@ -10,7 +10,9 @@ from host.assets.options import AssetOptions
 from host.bundle import Bundle, BundleLimits
 from host.config import MIB, Settings
 from host.env_vars import check_count, check_kv_namespaces, check_vars
+from host.errors import WasmhostError
 from host.guest_kv import delete_project_kv
+from host.metrics import meters
 from host.outbound import check_hosts
 from host.progress import QUIET, Progress
 from host.project_limits import project_limits, sandbox_limits
@@ -57,6 +59,27 @@ def deploy(
     (then they replace them) and the secrets (changed only through `host.project_secrets`).
     Long steps are reported to `progress`.
     """
+    try:
+        deployment = _deploy(
+            services, project_id, bundle, options, strict_isolation, limits, progress
+        )
+    except WasmhostError:
+        meters().deploys.labels("refused").inc()
+        raise
+    meters().deploys.labels("deployed").inc()
+    return deployment
+
+
+def _deploy(
+    services: Services,
+    project_id: str,
+    bundle: Bundle,
+    options: Mapping[str, str],
+    strict_isolation: bool | None,
+    limits: Mapping[str, object] | None,
+    progress: Progress,
+) -> Deployment:
+    """`deploy`, uncounted."""
     check_project_id(project_id)
     limits_of_bundles = bundle_limits(services.settings)
     bundle = complete_from_storage(services.store, project_id, bundle, limits_of_bundles)

@@ -129,29 +129,19 @@ class Watcher(threading.Thread):
 
 
 class DevApp:
-    """The host's WSGI app, answering 500 with the build error while there is one, and
-    logging one line per request."""
+    """The host's WSGI app, answering 500 with the build error while there is one (the host
+    logs one access line per request it serves)."""
 
     def __init__(self, app: Any, session: DevSession) -> None:
         self._app = app
         self._session = session
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Serve the request (or the error page), then log it."""
-        started = time.monotonic()
-        status: list[str] = []
-
-        def recording(code: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            status.append(code)
-            return start_response(code, headers, *rest)
-
+        """Serve the request, or the error page."""
         error = self._session.outcome.error
-        body = self._app(environ, recording) if error is None else _error_page(error, recording)
-        ms = (time.monotonic() - started) * 1000
-        host, path = environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", "")
-        log.info("%s %s%s -> %s (%.1f ms)", environ.get("REQUEST_METHOD"), host, path,
-                 (status or ["?"])[0].split()[0], ms)  # fmt: skip
-        return body
+        if error is not None:
+            return _error_page(error, start_response)
+        return self._app(environ, start_response)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Close the wrapped app."""

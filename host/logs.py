@@ -10,13 +10,17 @@ their line breaks. `install()` puts it on every handler of the root logger.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 CONTROLS = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )  # fmt: skip
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -64,11 +68,40 @@ def install(logger: logging.Logger | None = None) -> None:
             handler.addFilter(EscapeControls())
 
 
-def configure(level: int = logging.INFO) -> None:
-    """Log lines to stderr with time, level and source, control characters escaped."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the record's `fields`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON (its traceback, if any, under `exception`)."""
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """UTC, ISO 8601, milliseconds: `2026-12-01T09:30:00.123Z`."""
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def configure(level: str = "info", format: str = "text") -> None:
+    """Log records to stderr at `level` and up, as text lines or JSON lines, controls escaped."""
+    handler = logging.StreamHandler(sys.stderr)
+    if format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
     install()  # guest output and request paths never put terminal escapes in the log
     # waitress warns once per request queued behind busy threads: under load that is a log
     # line (and its cost) per request, when the server can least afford it.

@@ -57,6 +57,7 @@ def serve(
     on_ready: Callable[[int], None],
     grace_seconds: float = GRACE_SECONDS,
     body_policy: BodyPolicy | None = None,
+    on_worker_exit: Callable[[int], object] = lambda pid: None,
 ) -> None:
     """Serve `app_factory()` with waitress until SIGTERM or SIGINT (workers=1: in this process).
 
@@ -75,7 +76,8 @@ def serve(
         if workers == 1:
             worker.run(on_built=announce)
         else:
-            Supervisor(worker, workers, grace_seconds).run(on_all_built=announce)
+            supervisor = Supervisor(worker, workers, grace_seconds, on_worker_exit)
+            supervisor.run(on_all_built=announce)
     finally:
         sock.close()
 
@@ -259,8 +261,15 @@ def _wake(signum: int, frame: FrameType | None) -> None:
 class Supervisor:
     """Keeps `count` forked workers running; on SIGTERM or SIGINT stops them all."""
 
-    def __init__(self, worker: Worker, count: int, grace_seconds: float) -> None:
+    def __init__(
+        self,
+        worker: Worker,
+        count: int,
+        grace_seconds: float,
+        on_exit: Callable[[int], object] = lambda pid: None,
+    ) -> None:
         self._worker = worker
+        self._on_exit = on_exit  # told each exited worker's pid
         self._grace = grace_seconds
         self._pid = os.getpid()
         self._running: dict[int, float] = {}  # pid -> when it started (monotonic)
@@ -356,6 +365,7 @@ class Supervisor:
             started = self._running.pop(pid, None)
             if started is not None:
                 exited.append((pid, status, time.monotonic() - started))
+                self._on_exit(pid)
         return exited
 
     def _stop_all(self, signals: SignalPipe) -> None:
@@ -373,6 +383,7 @@ class Supervisor:
             for pid in list(self._running):
                 os.waitpid(pid, 0)
                 del self._running[pid]
+                self._on_exit(pid)
 
     def _signal_all(self, signum: int) -> None:
         """Send `signum` to every running worker."""

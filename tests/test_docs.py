@@ -1,22 +1,42 @@
 """The README and --help stay true: every setting and command is documented."""
 
 import re
+from dataclasses import Field
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from host.cli import main
-from host.config import describe
+from host.config import describe, env_name, settings_fields, shown_default
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 
 
-@pytest.mark.parametrize(("name", "default", "help"), describe())
-def test_every_setting_is_in_the_readme(name: str, default: object, help: str) -> None:
+@pytest.mark.parametrize("setting", settings_fields(), ids=lambda f: f.name)
+def test_every_setting_is_in_the_readme_with_its_default(setting: Field[Any]) -> None:
+    name = setting.name
     row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
     assert row is not None, f"setting {name} missing from the README table"
-    assert f"`WASMHOST_{name.upper()}`" in row
+    _, variable, default, meaning = (cell.strip() for cell in row.strip("|").split(" | "))
+    assert variable == f"`{env_name(name)}`"
+    assert default.strip("`") == shown_default(setting)
+    assert meaning.replace("`", "")[:30] == setting.metadata["help"].replace("`", "")[:30]
+
+
+SERVE_HELP = " ".join(
+    CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output.split()
+)
+
+
+@pytest.mark.parametrize("setting", settings_fields(), ids=lambda f: f.name)
+def test_every_setting_is_a_flag_of_serve_with_its_variable_and_default(
+    setting: Field[Any],
+) -> None:
+    flag = "--" + setting.name.replace("_", "-")
+    assert f"{flag} " in SERVE_HELP
+    assert f"[{env_name(setting.name)}; default: {shown_default(setting)}]" in SERVE_HELP
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))  # type: ignore[attr-defined]

@@ -106,14 +106,14 @@ def test_a_request_path_in_the_log_is_escaped(
 
 
 def test_guest_output_is_escaped_without_the_filter(caplog: pytest.LogCaptureFixture) -> None:
-    output = GuestOutput("demo", 4096)
+    output = GuestOutput("demo", 4096, "r1")
     output.write("stdout", b"\x1b[2Jcleared\x1b]0;title\x07 \xc2\x9b6n\nnext\rline\n")
     output.write("stderr", "\u202eevil\x00".encode())
     with caplog.at_level(logging.INFO, logger="wasmhost.guest"):
         output.flush()
     assert caplog.messages == [
-        "[demo] stdout: \\x1b[2Jcleared\\x1b]0;title\\x07 \\x9b6n",
-        "[demo] stdout: next",
-        "[demo] stdout: line",
-        "[demo] stderr: \\u202eevil\\x00",
+        "r1 [demo] stdout: \\x1b[2Jcleared\\x1b]0;title\\x07 \\x9b6n",
+        "r1 [demo] stdout: next",
+        "r1 [demo] stdout: line",
+        "r1 [demo] stderr: \\u202eevil\\x00",
     ]

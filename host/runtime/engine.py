@@ -64,6 +64,11 @@ class EpochTicker:
         self._thread.start()
         return self
 
+    @property
+    def running(self) -> bool:
+        """Whether the thread is ticking (deadlines can fire)."""
+        return self._thread.is_alive() and not self._stop.is_set()
+
     def stop(self) -> None:
         """Stop ticking and wait for the thread to end."""
         self._stop.set()

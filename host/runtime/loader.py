@@ -27,6 +27,7 @@ from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component, ExportIndex
 
 from host.errors import InvalidWorker
+from host.metrics import meters
 from host.runtime.engine import engine_fingerprint
 from host.runtime.world import compile_component, fetch_export
 
@@ -74,12 +75,17 @@ class Loader:
         """The worker with this hash: from memory, the disk cache, or `load()` and compile."""
         worker = self._remembered(sha256)
         if worker is not None:
+            meters().compiles.labels("memory").inc()
             return worker
         with self._key_lock(sha256):
             self._refused.check(sha256)
-            worker = self._remembered(sha256) or self._from_disk(sha256)
+            worker = self._remembered(sha256)
+            source = "memory"
             if worker is None:
-                worker = self._compile_and_store(sha256, load())
+                worker, source = self._from_disk(sha256), "disk"
+            if worker is None:
+                worker, source = self._compile_and_store(sha256, load()), "compiled"
+            meters().compiles.labels(source).inc()
             self._remember(worker)
             return worker
 

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from host.metrics import meters
 from host.runtime.instance import Instance
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -56,7 +57,9 @@ class InstancePool:
             elif entry is not None and entry.idle:
                 self._projects.move_to_end(project_id)
                 self._count -= 1
+                meters().warm_instances.set(self._count)
                 return entry.idle.pop()
+            meters().warm_instances.set(self._count)
         _drop(stale)  # the old deployment's Stores are freed here, outside the lock
         return None
 
@@ -76,6 +79,7 @@ class InstancePool:
                 self._count -= 1
             while self._count > self._limits.total:
                 dropped.append(self._pop_least_recent())
+            meters().warm_instances.set(self._count)
         _drop(dropped)  # the Stores are freed here, outside the lock
         self._keep_within_memory()
 
@@ -83,6 +87,7 @@ class InstancePool:
         """Drop every idle instance of a project; returns how many there were."""
         with self._lock:
             dropped = self._remove_project(project_id)
+            meters().warm_instances.set(self._count)
         _drop(dropped)
         return len(dropped)
 
@@ -120,6 +125,7 @@ class InstancePool:
                 if self._count == 0:
                     return
                 dropped = self._pop_least_recent()
+                meters().warm_instances.set(self._count)
             dropped.retire()
 
     def rss(self) -> int:

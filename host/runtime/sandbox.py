@@ -47,9 +47,10 @@ class PoolKey:
 class Lease:
     """An instance lent to one request."""
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, fresh: bool) -> None:
         self._instance = instance
         self._scope: RequestScope | None = None
+        self.fresh = fresh  # made for this request, not taken warm from the pool
 
     @property
     def first_handle(self) -> int:
@@ -94,16 +95,23 @@ class Sandbox:
 
     @contextmanager
     def lease(
-        self, worker: CompiledWorker, key: PoolKey | None, limits: Limits | None = None
+        self,
+        worker: CompiledWorker,
+        key: PoolKey | None,
+        limits: Limits | None = None,
+        keep: bool = True,
     ) -> Iterator[Lease]:
         """An instance for one request: a warm one kept for `key` if any, else a fresh one.
 
         `limits` (the sandbox's own by default) are those of the deployment `key` names.
-        ProjectOverMemory if a fresh one would pass the project's memory budget.
+        A fresh instance reserves its memory limit from `key`'s project while it lives:
+        ProjectOverMemory if that would pass the project's budget. With `keep` false (strict
+        isolation) no warm instance is used or kept.
         """
         limits = limits or self.limits
-        instance = self.pool.take(key.project_id, key.deployment_id) if key else None
-        if instance is None or instance.worker.sha256 != worker.sha256:
+        instance = self.pool.take(key.project_id, key.deployment_id) if key and keep else None
+        fresh = instance is None or instance.worker.sha256 != worker.sha256
+        if instance is None or fresh:
             if instance is not None:
                 instance.retire()
             instance = self._new_instance(worker, limits)
@@ -111,12 +119,12 @@ class Sandbox:
                 instance.reservation = self.project_memory.reserve(
                     key.project_id, limits.memory_bytes
                 )
-        lease = Lease(instance)
+        lease = Lease(instance, fresh)
         try:
             yield lease
         finally:
             lease.release()
-            if key is not None and instance.reusable:
+            if key is not None and keep and instance.reusable:
                 self.pool.give(key.project_id, key.deployment_id, instance)
             else:
                 instance.retire()

@@ -93,6 +93,13 @@ class SqliteStore:
             conn = self._local.conn = self._connect()
         return conn
 
+    def close(self) -> None:
+        """Close this thread's connection (another is opened if the thread uses the store)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            conn.close()
+
     def get(self, key: str) -> bytes | None:
         """The value under `key`, or None."""
         row = self._conn.execute(f"SELECT value FROM {self.table} WHERE key = ?", (key,)).fetchone()

@@ -10,6 +10,7 @@ import falcon
 from host.config import Settings
 from host.services import Services
 from host.web import control, errors
+from host.web.access_log import AccessLog
 from host.web.guest import GuestDispatch
 from host.web.tenant import normalized_host, project_label
 from host.web.warmup import load_recent_workers
@@ -30,8 +31,13 @@ class WasmHost:
         control.add_routes(self.control, services)
         errors.install(self.tenants)
         errors.install_api(self.control)
+        self._logged = AccessLog(self._route, services.settings)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one request, with its id, access-log line and metrics."""
+        return self._logged(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route by the Host header (or SERVER_NAME when there is none)."""
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         label = project_label(host, self._base_domain)
@@ -46,11 +52,13 @@ class WasmHost:
         self.services.close()
 
 
-def create_app(settings: Settings | None = None) -> WasmHost:
-    """Build the host from settings (defaults and `WASMHOST_*` variables if none given).
+def create_app(settings: Settings | None = None, services: Services | None = None) -> WasmHost:
+    """Build the host from its parts (`services`), or from settings (defaults, the config
+    file and `WASMHOST_*` variables if none given).
 
     The components of the most recently deployed projects are loaded before it returns.
     """
-    services = Services.create(settings or Settings.from_env())
+    if services is None:
+        services = Services.create(settings or Settings.load())
     load_recent_workers(services)
     return WasmHost(services)

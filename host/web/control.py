@@ -1,4 +1,5 @@
-"""The control plane: health, the API's description, and the API behind one token check.
+"""The control plane: health, metrics, the API's description, and the API, behind one token
+check.
 
 `RequireToken` guards every route but `PUBLIC_PATHS`, so a route added later cannot forget
 it. An upload is checked (token, then project id) before any of its body is read
@@ -18,9 +19,9 @@ from host.config import Settings
 from host.errors import ApiDisabled, Unauthorized, WasmhostError
 from host.services import Services
 from host.storage.projects import check_project_id
-from host.web import api
+from host.web import api, observe
 
-PUBLIC_PATHS = frozenset({"/healthz", "/v1/openapi.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 DEPLOYMENTS_ROUTE = "/v1/projects/{project_id}/deployments"
 DEPLOYMENTS_PATH = re.compile(r"/v1/projects/(?P<project_id>[^/]+)/deployments")
@@ -71,24 +72,12 @@ class RequireToken:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._public = PUBLIC_PATHS | ({"/metrics"} if settings.public_metrics else set())
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Refuse the request (401, or 403 with the API disabled) unless it is public."""
-        if req.path not in PUBLIC_PATHS:
+        if req.path not in self._public:
             check_token(self._settings, req.get_header("Authorization"))
-
-
-class Health:
-    """`GET /healthz`: the process is up and its database answers."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """200 `ok` when storage can be read."""
-        self._services.store.get("health-check")
-        resp.content_type = falcon.MEDIA_TEXT
-        resp.text = "ok\n"
 
 
 class OpenApi:
@@ -103,7 +92,9 @@ class OpenApi:
 def add_routes(app: falcon.App[Any, Any], services: Services) -> None:
     """Mount the control-plane resources, all but `PUBLIC_PATHS` behind `RequireToken`."""
     app.add_middleware(RequireToken(services.settings))
-    app.add_route("/healthz", Health(services))
+    app.add_route("/healthz", observe.Alive())
+    app.add_route("/readyz", observe.Ready(services))
+    app.add_route("/metrics", observe.Metrics(services))
     app.add_route("/v1/openapi.json", OpenApi())
     app.add_route("/v1/projects", api.Projects(services))
     app.add_route("/v1/projects/{project_id}", api.Project(services))

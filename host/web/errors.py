@@ -11,6 +11,7 @@ import falcon
 
 from host import errors
 from host.reuse import ReusedPartGone
+from host.web.request_record import record_of
 
 log = logging.getLogger("wasmhost.web")
 
@@ -36,6 +37,9 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.DeployError: (400, None),
 }
 
+
+# The failures counted by kind in the metrics (and named in the access log): traps and limits.
+GUEST_FAILURES = (errors.GuestError, errors.ProjectBusy)
 
 # The API tells a malformed id from a missing project, and refused content from a bad request.
 API_STATUS: dict[type[Exception], int] = {
@@ -63,6 +67,9 @@ def handle_error(req: falcon.Request, resp: falcon.Response, error: Exception, _
     """Falcon error handler: a domain error (or a bug) becomes a short plain-text answer."""
     status, text = status_for(error)
     project = req.env.get("wasmhost.project", "-")
+    record = record_of(req.env)
+    if record is not None and isinstance(error, GUEST_FAILURES):
+        record.failure = error_code(type(error))
     if status >= 500 and not _mapped(error):
         log.error("[%s] %s %s failed", project, req.method, req.path, exc_info=error)
     elif status >= 500 or isinstance(error, errors.GuestError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 
 import falcon
@@ -26,6 +27,7 @@ from host.web.admission import ProjectSlots
 from host.web.kv_calls import KvCalls
 from host.web.messages import to_wit_request, write_response
 from host.web.outbound_calls import fetch_for_guest, policy_of
+from host.web.request_record import record_of
 
 
 class ProjectRequest:
@@ -138,10 +140,14 @@ class GuestDispatch:
             deployment = self._deployments.get(project_id)
             if deployment is None:
                 raise ProjectNotFound(project_id)
+            record = record_of(req.env)
+            if record is not None:
+                record.project, record.version = project_id, deployment.version
             worker = self._worker(deployment)
-            key = None if deployment.strict_isolation else PoolKey(project_id, deployment.id)
+            key = PoolKey(project_id, deployment.id)
             limits = sandbox_limits(services.sandbox.limits, deployment.limits)
-            with services.sandbox.lease(worker, key, limits) as guest:
+            keep = not deployment.strict_isolation
+            with services.sandbox.lease(worker, key, limits, keep) as guest:
                 bodies = BodyTable(
                     settings.max_response_mb * MIB,
                     guest.first_handle,
@@ -149,12 +155,17 @@ class GuestDispatch:
                 )
                 host = req.env["wasmhost.host"]
                 wit_request = to_wit_request(req, host, bodies, settings.max_request_mb * MIB)
-                output = GuestOutput(project_id, settings.max_output_kb * 1024)
+                request_id = record.request_id if record is not None else "-"
+                output = GuestOutput(project_id, settings.max_output_kb * 1024, request_id)
                 scope = ProjectRequest(deployment, bodies, services, self._manifests)
+                started = time.perf_counter()
                 try:
                     answer = guest.fetch(scope, output, wit_request)
                 finally:
                     output.flush()
+                    if record is not None:
+                        record.guest_seconds = time.perf_counter() - started
+                        record.instance = "fresh" if guest.fresh else "reused"
             write_response(req, resp, answer, bodies, host.partition(":")[0], held)
 
     def _worker(self, deployment: Deployment) -> CompiledWorker:

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from host.cli import serve
 from host.config import Settings
 
 from . import client
@@ -43,7 +42,7 @@ from .progress import say
 from .rows import TIMES, Row, failed_row
 from .session import Session
 
-SERVE_THREADS = next(option.default for option in serve.params if option.name == "threads")
+SERVE_THREADS = Settings().threads
 DEFAULTS = (
     f"wasmhost's defaults: --threads {SERVE_THREADS},"
     f" project_concurrency {Settings().project_concurrency}"

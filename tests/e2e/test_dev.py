@@ -108,5 +108,5 @@ def test_a_change_is_served_on_the_next_request_and_a_broken_one_says_why(dev: D
     (dev.folder / "public" / "index.html").write_text("<p>edited page</p>")
     assert dev.until("/", lambda s, t: "edited" in t) == (200, "<p>edited page</p>")
     logged = dev.log.read_text()
-    assert re.search(r"GET devapp\.localhost:\d+/api/hello -> 200", logged)
+    assert re.search(r"devapp@v\d+ \"GET /api/hello\" 200 ", logged)
     assert "build or deploy failed" in logged

@@ -20,6 +20,7 @@ from typing import Any
 import falcon
 import falcon.testing
 import pytest
+from waitress import wasyncore
 from waitress.server import create_server
 
 from host.assets.binding import AssetBinding
@@ -221,12 +222,21 @@ def test_head_and_304_read_no_bytes(store: SqliteStore) -> None:
 def served(store: SqliteStore) -> Iterator[int]:
     """The app served by waitress on loopback with one thread; yields its port."""
     server = create_server(make_app(store), host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def run() -> None:
+        """Waitress's loop until told to stop, then its sockets closed in this same thread (a
+        socket closed under another thread's select() is an error there)."""
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.close()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield int(server.effective_port)
     finally:
-        server.close()
+        stop.set()
         thread.join(timeout=10)
 
 
