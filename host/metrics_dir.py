@@ -1,4 +1,5 @@
-"""The folder where worker processes keep their metrics (prometheus_client's multi-process mode).
+"""The folder where worker processes keep their metrics (prometheus_client's multi-process mode)
+and their recent requests (`host.recent`).
 
 `wasmhost serve` makes a fresh one before any worker starts (unless `PROMETHEUS_MULTIPROC_DIR`
 names one already, as under gunicorn) and removes it when it stops; when a worker dies, its
@@ -12,8 +13,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from prometheus_client import multiprocess
+
+from host.recent import forget_worker
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -35,7 +39,15 @@ def metrics_dir() -> Iterator[str]:
         shutil.rmtree(made, ignore_errors=True)
 
 
+def shared_folder() -> Path | None:
+    """The folder workers share files in, if `wasmhost serve` (or the environment) made one."""
+    given = os.environ.get(MULTIPROCESS_VARIABLE)
+    return Path(given) if given else None
+
+
 def worker_exited(pid: int) -> None:
-    """Forget a dead worker's live gauges (its counters stay in the sums)."""
-    if os.environ.get(MULTIPROCESS_VARIABLE):
+    """Forget a dead worker's live gauges (its counters stay in the sums) and recent requests."""
+    folder = shared_folder()
+    if folder is not None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        forget_worker(folder, pid)

@@ -10,6 +10,8 @@ from wasmtime import Engine
 from host.allocator import FreedMemory
 from host.config import MIB, Settings
 from host.guest_kv import open_store as open_kv_store
+from host.metrics_dir import shared_folder
+from host.recent import RecentRequests
 from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
@@ -32,6 +34,7 @@ class Services:
     sandbox: Sandbox
     kv_store: SqliteStore  # the guests' KV namespaces (`host.guest_kv`)
     freed_memory: FreedMemory  # gives the allocator's freed memory back now and then
+    recent: RecentRequests  # each project's last requests, for the control page
     _secret_box: SecretBox | None = field(default=None, init=False, repr=False)
     _secret_box_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -68,6 +71,7 @@ class Services:
             sandbox=sandbox,
             kv_store=open_kv_store(settings.db),
             freed_memory=FreedMemory().start(),
+            recent=RecentRequests(shared_folder()).start(),
         )
 
     @property
@@ -79,6 +83,7 @@ class Services:
             return self._secret_box
 
     def close(self) -> None:
-        """Stop the ticker and trimming threads."""
+        """Stop the ticker, trimming and publishing threads."""
         self.ticker.stop()
         self.freed_memory.stop()
+        self.recent.stop()

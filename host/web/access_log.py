@@ -17,6 +17,7 @@ from typing import Any
 
 from host import metrics
 from host.config import Settings
+from host.recent import RecentRequests
 from host.web.request_record import ENVIRON_KEY, RequestRecord, new_request_id
 
 log = logging.getLogger("wasmhost.access")
@@ -26,10 +27,11 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class AccessLog:
     """Wraps a WSGI app: ids requests, logs each answered one, counts it in the metrics."""
 
-    def __init__(self, app: WsgiApp, settings: Settings) -> None:
+    def __init__(self, app: WsgiApp, settings: Settings, recent: RecentRequests) -> None:
         self._app = app
         self._trusted_header = settings.request_id_header
         self._log_lines = settings.access_log
+        self._recent = recent
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -73,8 +75,10 @@ class AccessLog:
             meters.instances.labels(record.instance).inc()
         if record.failure is not None and record.project is not None:
             meters.failures.labels(record.project, record.failure).inc()
+        fields = access_fields(environ, record, int(code), sent, seconds)
+        if record.project is not None:
+            self._recent.add(record.project, {**fields, "time": time.time()})
         if self._log_lines and log.isEnabledFor(logging.INFO):
-            fields = access_fields(environ, record, int(code), sent, seconds)
             log.info(access_line(fields), extra={"fields": fields})
 
 

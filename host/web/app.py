@@ -31,7 +31,7 @@ class WasmHost:
         control.add_routes(self.control, services)
         errors.install(self.tenants)
         errors.install_api(self.control)
-        self._logged = AccessLog(self._route, services.settings)
+        self._logged = AccessLog(self._route, services.settings, services.recent)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request, with its id, access-log line and metrics."""

@@ -19,9 +19,15 @@ from host.config import Settings
 from host.errors import ApiDisabled, Unauthorized, WasmhostError
 from host.services import Services
 from host.storage.projects import check_project_id
-from host.web import api, observe
+from host.storage.secrets import host_secret
+from host.web import api, observe, pages
+from host.web.sessions import COOKIE, Session, SessionKeys
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json", "/login", *pages.STATIC_FILES})
+# The control page's own paths (a session cookie, not the bearer token).
+PAGE_PATHS = re.compile(r"/|/logout|/projects/[^/]+(/rollback|/delete)?")
+# Page forms (a small body, read before the session is checked: the login form has none yet).
+FORM_PATHS = re.compile(r"/login|/logout|/projects/[^/]+/(rollback|delete)")
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 DEPLOYMENTS_ROUTE = "/v1/projects/{project_id}/deployments"
 DEPLOYMENTS_PATH = re.compile(r"/v1/projects/(?P<project_id>[^/]+)/deployments")
@@ -68,16 +74,48 @@ def admits_json(settings: Settings, method: str, path: str, authorization: str |
 
 
 class RequireToken:
-    """Falcon middleware: every control-plane request needs the token, but `PUBLIC_PATHS`."""
+    """Falcon middleware: every control-plane request needs the token as a bearer token, but
+    `PUBLIC_PATHS`; the control page's paths need a session instead, and each form post its
+    CSRF token and (if the browser sends one) an Origin of this host."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keys: SessionKeys | None) -> None:
         self._settings = settings
+        self._keys = keys
         self._public = PUBLIC_PATHS | ({"/metrics"} if settings.public_metrics else set())
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Refuse the request (401, or 403 with the API disabled) unless it is public."""
-        if req.path not in self._public:
+        """Refuse the request unless it is public or carries what its path needs."""
+        req.context.csrf = ""
+        if req.path in self._public:
+            return
+        if PAGE_PATHS.fullmatch(req.path) is None:
             check_token(self._settings, req.get_header("Authorization"))
+            return
+        session = self._keys.session(req.cookies.get(COOKIE)) if self._keys else None
+        if session is None:
+            if req.method in ("GET", "HEAD"):
+                raise falcon.HTTPSeeOther("/login")
+            raise falcon.HTTPForbidden(title="Log in first", description="no valid session")
+        assert self._keys is not None
+        req.context.csrf = self._keys.csrf_token(session)
+        if req.method == "POST":
+            self._check_form(req, session)
+
+    def _check_form(self, req: falcon.Request, session: Session) -> None:
+        """Refuse a form post from another origin or without this session's CSRF token."""
+        assert self._keys is not None
+        origin = req.get_header("Origin")
+        if origin is not None and origin != f"{req.forwarded_scheme}://{req.forwarded_host}":
+            raise falcon.HTTPForbidden(title="Forbidden", description="cross-origin form")
+        media = req.get_media(default_when_empty={}) if _is_form(req) else {}
+        sent = media.get("csrf") if isinstance(media, dict) else None
+        if not self._keys.check_csrf(session, sent if isinstance(sent, str) else None):
+            raise falcon.HTTPForbidden(title="Forbidden", description="missing or stale form")
+
+
+def _is_form(req: falcon.Request) -> bool:
+    """Whether the request body is an HTML form."""
+    return (req.content_type or "").startswith(falcon.MEDIA_URLENCODED)
 
 
 class OpenApi:
@@ -89,9 +127,24 @@ class OpenApi:
         resp.data = OPENAPI_PATH.read_bytes()
 
 
+def admits_form(method: str, path: str) -> bool:
+    """Whether a request's head lets a small form body in: a POST of a control-page form."""
+    return method == "POST" and FORM_PATHS.fullmatch(path) is not None
+
+
 def add_routes(app: falcon.App[Any, Any], services: Services) -> None:
     """Mount the control-plane resources, all but `PUBLIC_PATHS` behind `RequireToken`."""
-    app.add_middleware(RequireToken(services.settings))
+    token = services.settings.token
+    keys = SessionKeys(host_secret(services.store, "control-sessions"), token) if token else None
+    app.add_middleware(RequireToken(services.settings, keys))
+    app.add_route("/", pages.ProjectsPage(services))
+    app.add_route("/login", pages.Login(services, keys))
+    app.add_route("/logout", pages.Logout())
+    app.add_route("/projects/{project_id}", pages.ProjectPage(services))
+    app.add_route("/projects/{project_id}/rollback", pages.RollbackAction(services))
+    app.add_route("/projects/{project_id}/delete", pages.DeleteAction(services))
+    for path in pages.STATIC_FILES:
+        app.add_route(path, pages.StaticFile())
     app.add_route("/healthz", observe.Alive())
     app.add_route("/readyz", observe.Ready(services))
     app.add_route("/metrics", observe.Metrics(services))

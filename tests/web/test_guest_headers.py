@@ -7,20 +7,19 @@ does; the last tests serve it with waitress over real HTTP.
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import falcon
 import falcon.testing
 import pytest
-from waitress.server import create_server
 
 from host.config import MIB
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitResponse
 from host.web import errors
 from host.web.messages import write_response
+from tests.web.waitress_thread import served_in_thread
 
 SITE = "demo.localhost"
 BODY = b"guest body\n"
@@ -130,14 +129,8 @@ def served() -> Iterator[int]:
     app.add_sink(Answer(200, [("content-length", "²")]), prefix="/ok")
     app.add_sink(Answer(304, [("content-length", "²"), ("etag", '"a"')]), prefix="/same")
     errors.install(app)
-    server = create_server(app, host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield int(server.effective_port)
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served_in_thread(app) as port:
+        yield port
 
 
 def send(port: int, method: str, path: str) -> http.client.HTTPResponse:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import random
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,8 +19,6 @@ from typing import Any
 import falcon
 import falcon.testing
 import pytest
-from waitress import wasyncore
-from waitress.server import create_server
 
 from host.assets.binding import AssetBinding
 from host.assets.manifest import etag_for
@@ -35,6 +32,7 @@ from host.storage.kv import SqliteStore
 from host.web import errors
 from host.web.messages import STREAM_ABOVE_BYTES, to_wit_request, write_response
 from tests.assets.test_asset_binding import deploy as deploy_files
+from tests.web.waitress_thread import served_in_thread
 
 PROJECT = "demo"
 HOST = "demo.localhost"
@@ -221,23 +219,8 @@ def test_head_and_304_read_no_bytes(store: SqliteStore) -> None:
 @pytest.fixture
 def served(store: SqliteStore) -> Iterator[int]:
     """The app served by waitress on loopback with one thread; yields its port."""
-    server = create_server(make_app(store), host="127.0.0.1", port=0, threads=1)
-    stop = threading.Event()
-
-    def run() -> None:
-        """Waitress's loop until told to stop, then its sockets closed in this same thread (a
-        socket closed under another thread's select() is an error there)."""
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        server.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield int(server.effective_port)
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+    with served_in_thread(make_app(store)) as port:
+        yield port
 
 
 def get(port: int, path: str) -> tuple[str | None, bytes]:
