@@ -168,6 +168,11 @@ class Settings:
         10, "Versions kept per project for rollback (with the active one); older ones are deleted."
     )
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
+    compiled_disk_mb: int = _setting(
+        4096,
+        "Disk space the compiled-component cache may take; beyond it the least recently used"
+        " are deleted (and compiled again if asked for).",
+    )
     warm_instances: int = _setting(64, "Ready instances kept per host process, all projects.")
     warm_instances_per_project: int = _setting(8, "Ready instances kept per project.")
     warm_memory_mb: int = _setting(

@@ -8,7 +8,8 @@ then componentize-js; see guests/sdk/js/build.mjs); a project config may name it
 are cached in `.cache/guests/` under a sha256 of everything that goes into them: the toolchain
 versions, this script, the SDK, the WIT world, and the guest: for Python its source files (not
 `public/`), for JavaScript the bundle esbuild makes of it (every file it really imports; esbuild
-runs on every build, it takes well under a second, and only componentize-js is cached).
+runs on every build, it takes well under a second, and only componentize-js is cached). The
+cache keeps within `WASMHOST_BUILD_CACHE_MB` (1024 by default), least recently used first.
 
 Builds run in `.cache/guests/work/` (the build tools' temporary files too, through TMPDIR),
 which is cleaned up afterwards, also when a build fails or runs longer than the time limit
@@ -31,12 +32,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from host.disk_budget import keep_within
+
 REPO = Path(__file__).resolve().parent.parent
 WIT_DIR = REPO / "guests" / "wit"
 WORLD = "worker"
 CACHE_DIR = REPO / ".cache" / "guests"
 WORK_DIR = CACHE_DIR / "work"
-CACHE_KEEP = 20
+CACHE_MB_VARIABLE = "WASMHOST_BUILD_CACHE_MB"
+CACHE_MB = 1024  # the guest build cache's size unless the variable says otherwise
 TIMEOUT_VARIABLE = "BUILD_GUEST_TIMEOUT"
 DEFAULT_TIMEOUT = 300
 SKIP_ANYWHERE = frozenset({"__pycache__", "node_modules"})
@@ -420,12 +424,10 @@ def publish(cached: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
-def prune(cache_dir: Path, keep: int = CACHE_KEEP) -> None:
-    """Delete all but the `keep` most recently used cached components, and what killed builds
-    left in the work folder more than a day ago."""
-    entries = sorted(cache_dir.glob("*.wasm"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[keep:]:
-        stale.unlink(missing_ok=True)
+def prune(cache_dir: Path, max_bytes: int | None = None) -> None:
+    """Keep the cached components within `max_bytes` (`WASMHOST_BUILD_CACHE_MB`), least recently
+    used deleted first, and delete what killed builds left in the work folder over a day ago."""
+    keep_within(cache_dir.glob("*.wasm"), cache_budget() if max_bytes is None else max_bytes)
     work = cache_dir / "work"
     for left in work.iterdir() if work.is_dir() else ():
         try:
@@ -436,6 +438,14 @@ def prune(cache_dir: Path, keep: int = CACHE_KEEP) -> None:
             shutil.rmtree(left, ignore_errors=True)
         elif old:
             left.unlink(missing_ok=True)
+
+
+def cache_budget() -> int:
+    """The guest build cache's size in bytes: `WASMHOST_BUILD_CACHE_MB` or 1024 MB."""
+    raw = os.environ.get(CACHE_MB_VARIABLE, "")
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+        raise BuildError(f"{CACHE_MB_VARIABLE} must be a whole number of megabytes, not {raw!r}")
+    return int(raw or CACHE_MB) * 1024 * 1024
 
 
 def megabytes(path: Path) -> str:

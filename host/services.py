@@ -67,6 +67,7 @@ class Services:
                 settings.compiled_dir,
                 host_secret(store, "compiled-artifacts"),
                 settings.compiled_cache_size,
+                disk_bytes=settings.compiled_disk_mb * MIB,
             ),
             sandbox=sandbox,
             kv_store=open_kv_store(settings.db),

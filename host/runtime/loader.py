@@ -26,6 +26,7 @@ from pathlib import Path
 from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component, ExportIndex
 
+from host.disk_budget import keep_within, touch
 from host.errors import InvalidWorker
 from host.metrics import meters
 from host.runtime.engine import engine_fingerprint
@@ -61,8 +62,10 @@ class Loader:
         secret: bytes,
         capacity: int = 16,
         refused_capacity: int = REFUSED_CAPACITY,
+        disk_bytes: int = 2**62,
     ) -> None:
         self._engine = engine
+        self._disk_bytes = disk_bytes  # the disk cache's size, least recently used dropped
         self._secret = secret
         self._dir = Path(cache_dir) / engine_fingerprint()
         self._capacity = capacity
@@ -165,6 +168,7 @@ class Loader:
             return None
         finally:
             os.close(fd)
+        touch(path)  # recently used: the last to go when the cache is over its size
         return CompiledWorker(sha256, component, fetch_export(self._engine, component))
 
     def _authentic(self, fd: int, sha256: str, expected: bytes) -> bool:
@@ -190,6 +194,11 @@ class Loader:
         artifact = bytes(component.serialize())
         self._write_file(self._path(sha256), artifact)
         self._write_file(self._path(sha256, ".mac"), self._mac(sha256, artifact))
+        dropped = keep_within(
+            self._dir.glob("*.cwasm"), self._disk_bytes, lambda p: [p.with_suffix(".mac")]
+        )
+        if dropped:
+            log.info("compiled cache over its size: dropped %d least recently used", len(dropped))
         return worker
 
     def _write_file(self, target: Path, data: bytes) -> None:

@@ -1,5 +1,6 @@
 """The loader compiles once per content hash and trusts only artifacts it wrote itself."""
 
+import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -206,3 +207,22 @@ def test_concurrent_loads_of_one_hash_compile_once(engine: Engine, tmp_path: Pat
         assert set(pool.map(lambda _: get(), range(4))) == {sha256_hex(HELLO)}
     assert loads == [1]
     assert not loader._key_locks, "a lock per hash ever loaded was kept"
+
+
+def test_the_disk_cache_keeps_within_its_size_least_recently_used_first(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / engine_fingerprint()
+    roomy = Loader(engine, tmp_path, SECRET)
+    hello, trap = roomy.compile(HELLO).sha256, roomy.compile(TRAP).sha256
+    one = sum(p.stat().st_size for p in folder.iterdir() if p.stem == hello)
+    artifact = folder / f"{hello}.cwasm"
+    os.utime(folder / f"{trap}.cwasm", (1, 1))  # long unused
+    os.utime(artifact, (2, 2))
+    assert Loader(engine, tmp_path, SECRET).get(hello, never).sha256 == hello  # used: touched
+    tight = Loader(engine, tmp_path, SECRET, disk_bytes=2 * one + 1024)
+    third = tight.compile(bytes(wat2wasm(wat_guests.guest(wat_guests.LOOP)))).sha256
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted(
+        f"{sha}{suffix}" for sha in (hello, third) for suffix in (".cwasm", ".mac")
+    )
