@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from host.cli import main
 from host.config import Settings, SettingsError
-from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("name", ["project_concurrency", "memory_limit_mb", "keep_versions"])
@@ -113,9 +112,3 @@ def test_serve_names_a_bad_key_of_its_config_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--config", str(config)])
     assert result.exit_code == 1
     assert "unknown setting 'project_concurency'" in result.output
-
-
-def test_the_production_example_is_a_valid_config() -> None:
-    settings = Settings.load(ROOT / "production" / "host.toml")
-    assert settings.base_domain == "apps.example.com"
-    assert settings.log_format == "json"
