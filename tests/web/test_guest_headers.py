@@ -111,6 +111,20 @@ def test_headers_named_in_connection_are_dropped() -> None:
     assert result.headers["x-public"] == "3"
 
 
+def test_a_cookie_stays_on_its_projects_site() -> None:
+    sent = [
+        ("set-cookie", "wide=1; Domain=localhost; Path=/"),
+        ("set-cookie", "sibling=2; Domain=.other.localhost"),
+        ("set-cookie", f"own=3; Domain={SITE}; HttpOnly"),
+        ("set-cookie", f"deeper=4; Domain=api.{SITE}"),
+    ]
+    cookies = simulate(sent).cookies
+    assert set(cookies) == {"wide", "sibling", "own", "deeper"}  # kept, but host-only
+    assert cookies["wide"].domain is None and cookies["sibling"].domain is None
+    assert cookies["own"].domain == SITE and cookies["own"].http_only
+    assert cookies["deeper"].domain == f"api.{SITE}"
+
+
 def test_connection_naming_content_length_leaves_the_real_head_length() -> None:
     result = simulate([("connection", "content-length"), ("content-length", "999")], "HEAD")
     assert result.headers["content-length"] == str(len(BODY))
