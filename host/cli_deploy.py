@@ -145,7 +145,7 @@ def _deploy_local(
     from host.services import Services
 
     logs.configure("warning")
-    settings = Settings.from_env(db=db)
+    settings = Settings.load(db=db)
     bundle = read_folder(target.worker, target.assets, bundle_limits(settings))
     target.fill(bundle)
     started = time.monotonic()
@@ -178,7 +178,7 @@ def _deploy_remote(
     """Send what the host lacks of the bundle to its API, and deploy."""
     from host.deploy import bundle_limits
 
-    bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.from_env()))
+    bundle = read_folder(target.worker, target.assets, bundle_limits(Settings.load()))
     target.fill(bundle)
     query = dict(target.options) | {name: str(value) for name, value in target.limits.items()}
     if strict_isolation is not None:

@@ -244,8 +244,6 @@ class Settings:
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls(**values)
 
-    from_env = load
-
 
 def env_name(setting: str) -> str:
     """The environment variable of a setting: `WASMHOST_CPU_DEADLINE_MS`."""

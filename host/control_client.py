@@ -330,7 +330,7 @@ def _as_control_errors() -> Iterator[None]:
 def local_or_remote(db: Path | None, url: str | None, token: str | None) -> Control:
     """The control for `--db` (default) or `--url` with `--token`."""
     if url is None:
-        settings = Settings.from_env(db=db)
+        settings = Settings.load(db=db)
         if not settings.db.is_file():
             message = f"no database at {settings.db}: give --db PATH (or WASMHOST_DB), or --url"
             raise ControlError("usage", message)

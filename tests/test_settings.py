@@ -25,7 +25,7 @@ def test_a_project_memory_smaller_than_one_instance_is_refused() -> None:
 def test_a_variable_that_is_not_a_number_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WASMHOST_PROJECT_MEMORY_MB", "lots")
     with pytest.raises(SettingsError, match="WASMHOST_PROJECT_MEMORY_MB must be a whole number"):
-        Settings.from_env()
+        Settings.load()
 
 
 def test_serve_stops_at_a_bad_setting_before_starting(

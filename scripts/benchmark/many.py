@@ -16,7 +16,7 @@ from .wasmhost import CommandFailed, Workspace
 
 def deploy_to_many(space: Workspace, projects: list[str], worker: Path, assets: Path) -> None:
     """Deploy `worker` and `assets` to every project, straight into the bench's database."""
-    settings = Settings.from_env(db=space.db, cache_dir=space.compiled)
+    settings = Settings.load(db=space.db, cache_dir=space.compiled)
     bundle = read_folder(worker, assets, bundle_limits(settings))
     services = Services.create(settings)
     try:

@@ -25,7 +25,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 @pytest.mark.usefixtures("clean_env")
-@pytest.mark.parametrize("settings", [Settings, Settings.from_env], ids=["defaults", "from_env"])
+@pytest.mark.parametrize("settings", [Settings, Settings.load], ids=["defaults", "load"])
 def test_default_limits(settings: Callable[[], Settings]) -> None:
     limits = bundle_limits(settings())
     assert limits.max_file_bytes == MAX_FILE_BYTES
@@ -48,7 +48,7 @@ SIZES = [(MAX_FILE_BYTES - 1, True), (MAX_FILE_BYTES, True), (MAX_FILE_BYTES + 1
 @pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize(("size", "accepted"), SIZES)
 def test_file_size_limit_is_25_mib_exactly(size: int, accepted: bool) -> None:
-    limits = bundle_limits(Settings.from_env())
+    limits = bundle_limits(Settings.load())
     if accepted:
         _add(Bundle(b""), "big.txt", size, limits)
         return
@@ -58,7 +58,7 @@ def test_file_size_limit_is_25_mib_exactly(size: int, accepted: bool) -> None:
 
 @pytest.mark.usefixtures("clean_env")
 def test_file_count_limit_is_20000_exactly() -> None:
-    limits = bundle_limits(Settings.from_env())
+    limits = bundle_limits(Settings.load())
     bundle = Bundle(b"")
     for index in range(MAX_FILES):
         _add(bundle, f"f{index}.txt", 1, limits)
@@ -70,5 +70,5 @@ def test_file_count_limit_is_20000_exactly() -> None:
 def test_environment_overrides_reach_the_limits(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("WASMHOST_MAX_FILE_MB", "2")
     clean_env.setenv("WASMHOST_MAX_FILES", "7")
-    limits = bundle_limits(Settings.from_env())
+    limits = bundle_limits(Settings.load())
     assert (limits.max_file_bytes, limits.max_files) == (2 * MIB, 7)
