@@ -102,6 +102,10 @@ def configure(level: str = "info", format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The records never show the caller's file, thread or process: not looking them up saves a
+    # stack walk per record (an access line per request), as logging's own docs suggest.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     install()  # guest output and request paths never put terminal escapes in the log
     # waitress warns once per request queued behind busy threads: under load that is a log
     # line (and its cost) per request, when the server can least afford it.

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 
-from host.errors import GuestWallClockExceeded
+from host.errors import GuestTimedOut, GuestWallClockExceeded
 from host.runtime.engine import TICK_SECONDS
+from host.runtime.fairness import waiting
+
+SLICE_TICKS = 1  # a running guest's epoch deadline comes at least this often
 
 
 class CallClock:
@@ -29,20 +32,35 @@ class CallClock:
         """The monotonic time at which the call must have ended."""
         return self.started + self._wall
 
+    def ran(self) -> float:
+        """Seconds the call has run so far, waits excluded."""
+        return time.monotonic() - self.started - self.waited
+
     def epoch_ticks(self) -> int:
-        """Epoch ticks from now until the first limit: CPU time left or wall-clock time left."""
+        """Epoch ticks from now until the first limit (CPU time left or wall-clock time left),
+        at most `SLICE_TICKS`: the guest checks in that often (`host.runtime.fairness`)."""
         now = time.monotonic()
         cpu_left = self._cpu - (now - self.started - self.waited)
         wall_left = self.wall_deadline - now
         self.wall_first = wall_left <= cpu_left
-        return max(1, round(min(cpu_left, wall_left) / TICK_SECONDS))
+        return max(1, min(SLICE_TICKS, round(min(cpu_left, wall_left) / TICK_SECONDS)))
+
+    def overdue(self) -> Exception | None:
+        """The limit the call has reached (to within half a tick), if any."""
+        now = time.monotonic()
+        if self.wall_deadline - now <= TICK_SECONDS / 2:
+            return GuestWallClockExceeded("the guest ran into its wall-clock limit")
+        if self._cpu - (now - self.started - self.waited) <= TICK_SECONDS / 2:
+            return GuestTimedOut("the guest ran past its CPU deadline")
+        return None
 
     def wait_until(self, when: float) -> None:
         """Sleep until monotonic time `when`, or raise once the wall-clock limit comes first."""
         now = time.monotonic()
         until = min(when, self.wall_deadline)
         if until > now:
-            time.sleep(until - now)
+            with waiting():
+                time.sleep(until - now)
             self.waited += time.monotonic() - now
         if when > self.wall_deadline:
             limit = round(self._wall * 1000)

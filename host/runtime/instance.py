@@ -9,15 +9,19 @@ guest's own memory: module-level state carries over, as it does on Workers.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from wasmtime import Engine, Store
+from wasmtime import _ffi as ffi
 from wasmtime.component import Func, Linker
 
 from host.errors import GuestTimedOut, GuestWallClockExceeded
 from host.runtime.deadlines import CallClock
+from host.runtime.engine import TICK_SECONDS
+from host.runtime.fairness import LONG_AFTER_SECONDS, current_standing
 from host.runtime.limits import Limits
 from host.runtime.linker import RequestScope, bound_to
 from host.runtime.loader import CompiledWorker
@@ -27,6 +31,16 @@ from host.runtime.wasi.state import WasiState, active
 
 # Body handles are u32 in the world; retire an instance well before its numbers run out.
 LAST_HANDLE = 2**31
+# wasmtime_store_epoch_deadline_callback's callback: context, data, delta out, kind out.
+DEADLINE_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t,
+    ctypes.POINTER(ffi.wasmtime_context_t),
+    ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_uint64),
+    ctypes.POINTER(ffi.wasmtime_update_deadline_kind_t),
+)
+NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda data: None)
+UPDATE_DEADLINE_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
 
 
 class Instance:
@@ -41,6 +55,10 @@ class Instance:
         self._linker = linker
         self._wasi = WasiState()
         self._store = _sandboxed_store(engine, limits)
+        self._on_deadline = DEADLINE_CALLBACK(self._deadline_reached)  # kept alive with the Store
+        ffi.wasmtime_store_epoch_deadline_callback(
+            self._store.ptr(), self._on_deadline, None, NO_FINALIZER
+        )
         self._fetch: Func | None = None
         self.reservation: Reservation | None = None  # its share of the project's memory budget
 
@@ -92,6 +110,30 @@ class Instance:
         finally:
             self._wasi.output = self._wasi.clock = None
 
+    def _deadline_reached(self, context: Any, data: Any, delta: Any, kind: Any) -> int:
+        """The epoch deadline came: end the call at its limit, or let a long runner give way
+        to young requests (`host.runtime.fairness`), then set the next deadline."""
+        try:
+            clock = self._wasi.clock
+            failure = clock.overdue() if clock is not None else GuestTimedOut("no call")
+            if clock is None or failure is not None:
+                self._wasi.failure = self._wasi.failure or failure
+                return _trap(str(failure))
+            paused = 0.0
+            standing = current_standing()
+            if standing is not None:
+                if clock.ran() >= LONG_AFTER_SECONDS:
+                    standing.grow_up()
+                paused = standing.give_way(clock.wall_deadline)
+                clock.waited += paused
+            # the delta counts from the epoch when the deadline came, before the pause
+            delta[0] = clock.epoch_ticks() + round(paused / TICK_SECONDS)
+            kind[0] = UPDATE_DEADLINE_CONTINUE
+            return 0
+        except BaseException as error:  # nothing may escape into wasmtime's C frames
+            self._wasi.failure = self._wasi.failure or error
+            return _trap(f"host error at the epoch deadline: {error!r}")
+
     def _instantiate(self) -> Func:
         """Instantiate the component and find its `fetch` (once per instance)."""
         instance = self._linker.instantiate(self._store, self.worker.component)
@@ -109,6 +151,12 @@ def _deadline_error(error: BaseException, clock: CallClock) -> Exception | None:
     if clock.wall_first:
         return GuestWallClockExceeded("the guest ran into its wall-clock limit")
     return GuestTimedOut("the guest ran past its CPU deadline")
+
+
+def _trap(message: str) -> int:
+    """A new wasmtime error (as the callback returns it): the call traps with `message`."""
+    error = ffi.wasmtime_error_new(message.encode())
+    return ctypes.cast(error, ctypes.c_void_p).value or 0
 
 
 def _sandboxed_store(engine: Engine, limits: Limits) -> Store:

@@ -20,6 +20,7 @@ from wasmtime import Engine, Trap, WasmtimeError
 from wasmtime.component import Linker
 
 from host.errors import GuestBadResponse, GuestError, GuestTrapped, InvalidWorker
+from host.runtime.fairness import Fairness
 from host.runtime.instance import Instance
 from host.runtime.limits import Limits
 from host.runtime.linker import NoRequest, RequestScope, create_linker
@@ -92,6 +93,7 @@ class Sandbox:
         self._linkers_lock = threading.Lock()
         self.pool = InstancePool(pool or PoolLimits())
         self.project_memory = ProjectMemory(project_memory_bytes)
+        self.fairness = Fairness()  # long-running guests give way to young requests
 
     @contextmanager
     def lease(

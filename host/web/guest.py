@@ -135,7 +135,7 @@ class GuestDispatch:
         """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
-        with ExitStack() as held:
+        with services.sandbox.fairness.request(), ExitStack() as held:
             held.enter_context(self._slots.hold(project_id))
             deployment = self._deployments.get(project_id)
             if deployment is None:

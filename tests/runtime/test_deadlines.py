@@ -7,7 +7,7 @@ import pytest
 from wasmtime import Engine
 
 from host.errors import GuestTimedOut, GuestWallClockExceeded
-from host.runtime.deadlines import CallClock
+from host.runtime.deadlines import SLICE_TICKS, CallClock
 from host.runtime.engine import TICK_SECONDS
 from host.runtime.loader import CompiledWorker, Loader
 from host.runtime.output import GuestOutput
@@ -16,18 +16,25 @@ from tests.runtime import wat_guests
 from tests.runtime.conftest import Scope, compiled, get
 
 
-def test_the_epoch_deadline_is_the_nearer_of_cpu_and_wall_clock() -> None:
+def test_a_guest_checks_in_every_slice_knowing_which_limit_is_nearer() -> None:
     cpu_first, wall_first = CallClock(cpu_ms=1000, wall_ms=30_000), CallClock(1000, wall_ms=200)
-    assert cpu_first.epoch_ticks() == round(1 / TICK_SECONDS)
-    assert wall_first.epoch_ticks() == round(0.2 / TICK_SECONDS)
+    assert cpu_first.epoch_ticks() == wall_first.epoch_ticks() == SLICE_TICKS
     assert (cpu_first.wall_first, wall_first.wall_first) == (False, True)
+    assert cpu_first.overdue() is None and wall_first.overdue() is None
+
+
+def test_a_call_past_either_limit_is_overdue() -> None:
+    cpu, wall = CallClock(cpu_ms=20, wall_ms=10_000), CallClock(cpu_ms=1000, wall_ms=20)
+    time.sleep(0.03 + TICK_SECONDS)
+    assert isinstance(cpu.overdue(), GuestTimedOut)
+    assert isinstance(wall.overdue(), GuestWallClockExceeded)
 
 
 def test_time_spent_waiting_is_given_back_to_the_cpu_deadline() -> None:
     clock = CallClock(cpu_ms=100, wall_ms=10_000)
     clock.wait_until(time.monotonic() + 0.3)
-    assert clock.waited >= 0.3
-    assert clock.epoch_ticks() >= round(0.09 / TICK_SECONDS)
+    assert clock.waited >= 0.3 and clock.ran() < 0.1
+    assert clock.overdue() is None
 
 
 def test_a_wait_past_the_wall_clock_limit_ends_at_the_limit() -> None:

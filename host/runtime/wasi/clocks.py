@@ -11,6 +11,7 @@ from typing import Any
 from wasmtime import _ffi as ffi
 from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost
 
+from host.runtime.fairness import waiting
 from host.runtime.wasi.state import Kind, WasiState, add_resource, current_state, wasi_function
 from host.runtime.wasmtime_fixes import u64_result
 
@@ -58,7 +59,8 @@ def host_wait(store: Any) -> Iterator[float]:
     state = current_state()
     clock = state.clock if state is not None else None
     started = time.monotonic()
-    yield max(0.0, clock.wall_deadline - started) if clock is not None else 0.0
+    with waiting():
+        yield max(0.0, clock.wall_deadline - started) if clock is not None else 0.0
     if clock is not None:
         clock.waited += time.monotonic() - started
         ffi.wasmtime_context_set_epoch_deadline(store._context(), clock.epoch_ticks())
