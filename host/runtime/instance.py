@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from wasmtime import Engine, Store
@@ -55,7 +56,7 @@ class Instance:
         self._linker = linker
         self._wasi = WasiState()
         self._store = _sandboxed_store(engine, limits)
-        self._on_deadline = DEADLINE_CALLBACK(self._deadline_reached)  # kept alive with the Store
+        self._on_deadline = DEADLINE_CALLBACK(partial(_deadline_reached, self._wasi))
         ffi.wasmtime_store_epoch_deadline_callback(
             self._store.ptr(), self._on_deadline, None, NO_FINALIZER
         )
@@ -110,30 +111,6 @@ class Instance:
         finally:
             self._wasi.output = self._wasi.clock = None
 
-    def _deadline_reached(self, context: Any, data: Any, delta: Any, kind: Any) -> int:
-        """The epoch deadline came: end the call at its limit, or let a long runner give way
-        to young requests (`host.runtime.fairness`), then set the next deadline."""
-        try:
-            clock = self._wasi.clock
-            failure = clock.overdue() if clock is not None else GuestTimedOut("no call")
-            if clock is None or failure is not None:
-                self._wasi.failure = self._wasi.failure or failure
-                return _trap(str(failure))
-            paused = 0.0
-            standing = current_standing()
-            if standing is not None:
-                if clock.ran() >= LONG_AFTER_SECONDS:
-                    standing.grow_up()
-                paused = standing.give_way(clock.wall_deadline)
-                clock.waited += paused
-            # the delta counts from the epoch when the deadline came, before the pause
-            delta[0] = clock.epoch_ticks() + round(paused / TICK_SECONDS)
-            kind[0] = UPDATE_DEADLINE_CONTINUE
-            return 0
-        except BaseException as error:  # nothing may escape into wasmtime's C frames
-            self._wasi.failure = self._wasi.failure or error
-            return _trap(f"host error at the epoch deadline: {error!r}")
-
     def _instantiate(self) -> Func:
         """Instantiate the component and find its `fetch` (once per instance)."""
         instance = self._linker.instantiate(self._store, self.worker.component)
@@ -141,6 +118,35 @@ class Instance:
         assert fetch is not None
         self._fetch = fetch
         return fetch
+
+
+def _deadline_reached(wasi: WasiState, context: Any, data: Any, delta: Any, kind: Any) -> int:
+    """The epoch deadline came: end the call at its limit, or let a long runner give way
+    to short requests (`host.runtime.fairness`), then set the next deadline.
+
+    It refers to the instance's WASI state only, never to the instance: a cycle through the
+    Store's callback would keep a dropped instance's memory until the garbage collector ran.
+    """
+    try:
+        clock = wasi.clock
+        failure = clock.overdue() if clock is not None else GuestTimedOut("no call")
+        if clock is None or failure is not None:
+            wasi.failure = wasi.failure or failure
+            return _trap(str(failure))
+        paused = 0.0
+        standing = current_standing()
+        if standing is not None:
+            if clock.ran() >= LONG_AFTER_SECONDS:
+                standing.grow_up()
+            paused = standing.give_way(clock.wall_deadline)
+            clock.waited += paused
+        # the delta counts from the epoch when the deadline came, before the pause
+        delta[0] = clock.epoch_ticks() + round(paused / TICK_SECONDS)
+        kind[0] = UPDATE_DEADLINE_CONTINUE
+        return 0
+    except BaseException as error:  # nothing may escape into wasmtime's C frames
+        wasi.failure = wasi.failure or error
+        return _trap(f"host error at the epoch deadline: {error!r}")
 
 
 def _deadline_error(error: BaseException, clock: CallClock) -> Exception | None:

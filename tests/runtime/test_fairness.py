@@ -1,7 +1,9 @@
 """Long-running guests give way to young requests, without losing CPU time to the pauses."""
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 from wasmtime import Engine
@@ -71,3 +73,15 @@ def test_a_waiting_request_is_not_young_and_only_long_runners_pause() -> None:
         assert PAUSE_SECONDS <= standing.give_way(time.monotonic() + 5) < PAUSE_SECONDS + 0.05
         time.sleep(BUSY_SECONDS)  # no request started since: the process is not busy
         assert standing.give_way(time.monotonic() + 5) == 0
+
+
+def test_a_dropped_instance_is_freed_at_once(engine: Engine, loader: Loader) -> None:
+    sandbox = Sandbox(engine, Limits())
+    instance = sandbox._new_instance(compiled(loader, wat_guests.guest(wat_guests.HELLO)), Limits())
+    gone = weakref.ref(instance)
+    gc.disable()  # no cycle collector: reference counting alone must free it (and its memory)
+    try:
+        del instance
+        assert gone() is None
+    finally:
+        gc.enable()
