@@ -43,7 +43,7 @@ def dev(folder: Path, project: str | None, bind: str, port: int, db: Path | None
 
     logs.configure()
     try:
-        settings = Settings.load(db=db or folder / ".wasmhost" / "dev.db", token=None)
+        settings = Settings.load(db=db or folder / ".wasmhost" / "dev.db", token="")
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
     services = Services.create(settings)

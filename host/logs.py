@@ -78,7 +78,10 @@ class JsonLines(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            **getattr(record, "fields", {}),
+            **{
+                name: escape_controls(value) if isinstance(value, str) else value
+                for name, value in getattr(record, "fields", {}).items()
+            },
         }
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
@@ -102,10 +105,9 @@ def configure(level: str = "info", format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # The records never show the caller's file, thread or process: not looking them up saves a
-    # stack walk per record (an access line per request), as logging's own docs suggest.
+    # The records never show the caller's file: not looking it up saves a stack walk per record
+    # (an access line per request), as logging's own docs suggest.
     logging._srcfile = None
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     install()  # guest output and request paths never put terminal escapes in the log
     # waitress warns once per request queued behind busy threads: under load that is a log
     # line (and its cost) per request, when the server can least afford it.

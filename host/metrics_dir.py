@@ -2,8 +2,8 @@
 and their recent requests (`host.recent`).
 
 `wasmhost serve` makes a fresh one before any worker starts (unless `PROMETHEUS_MULTIPROC_DIR`
-names one already, as under gunicorn) and removes it when it stops; when a worker dies, its
-live gauges are dropped from the sums. Nothing here creates a metric.
+names one already: then it empties it of an earlier run's files) and removes it when it stops;
+when a worker dies, its live gauges are dropped from the sums. Nothing here creates a metric.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def metrics_dir() -> Iterator[str]:
     unless the environment names one)."""
     given = os.environ.get(MULTIPROCESS_VARIABLE)
     if given:
+        clear_metrics_dir(given)
         yield given
         return
     made = tempfile.mkdtemp(prefix="wasmhost-metrics-")
@@ -37,6 +38,13 @@ def metrics_dir() -> Iterator[str]:
     finally:
         del os.environ[MULTIPROCESS_VARIABLE]
         shutil.rmtree(made, ignore_errors=True)
+
+
+def clear_metrics_dir(folder: str) -> None:
+    """Remove an earlier run's files from a given folder (their counts would be added in)."""
+    for pattern in ("*.db", "recent-*.json"):
+        for stale in Path(folder).glob(pattern):
+            stale.unlink(missing_ok=True)
 
 
 def shared_folder() -> Path | None:

@@ -17,7 +17,9 @@ import tempfile
 from host import logs
 from host.allocator import limit_arenas
 from host.config import Settings
-from host.metrics_dir import MULTIPROCESS_VARIABLE, worker_exited
+from host.metrics_dir import MULTIPROCESS_VARIABLE, clear_metrics_dir, worker_exited
+
+OWNER_VARIABLE = "GUNICORN_WASMHOST_METRICS_OWNER"  # the master that made the folder
 
 settings = Settings.load()
 logs.configure(settings.log_level, settings.log_format)  # the workers inherit it
@@ -32,11 +34,14 @@ timeout = settings.wall_clock_ms // 1000 + 30  # a worker busy longer than any g
 preload_app = False
 
 limit_arenas()  # what wasmhost serve does: a memory arena per busy thread would only grow
-# Workers add up their metrics in one folder (prometheus_client's multi-process mode).
-_made_metrics_dir = None
-if not os.environ.get(MULTIPROCESS_VARIABLE):
-    _made_metrics_dir = tempfile.mkdtemp(prefix="wasmhost-metrics-")
-    os.environ[MULTIPROCESS_VARIABLE] = _made_metrics_dir
+# Workers add up their metrics in one folder (prometheus_client's multi-process mode): a fresh
+# one unless PROMETHEUS_MULTIPROC_DIR names one (then emptied of an earlier run's files). Only
+# the master that made it removes it; for upgrades in place (USR2), name your own folder.
+if os.environ.get(MULTIPROCESS_VARIABLE):
+    clear_metrics_dir(os.environ[MULTIPROCESS_VARIABLE])
+else:
+    os.environ[MULTIPROCESS_VARIABLE] = tempfile.mkdtemp(prefix="wasmhost-metrics-")
+    os.environ[OWNER_VARIABLE] = str(os.getpid())
 
 
 def child_exit(server: object, worker: object) -> None:
@@ -45,6 +50,6 @@ def child_exit(server: object, worker: object) -> None:
 
 
 def on_exit(server: object) -> None:
-    """gunicorn stops: remove the metrics folder made above."""
-    if _made_metrics_dir is not None:
-        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+    """gunicorn stops: remove the metrics folder if this master made it."""
+    if os.environ.get(OWNER_VARIABLE) == str(os.getpid()):
+        shutil.rmtree(os.environ[MULTIPROCESS_VARIABLE], ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -117,3 +118,11 @@ def test_guest_output_is_escaped_without_the_filter(caplog: pytest.LogCaptureFix
         "r1 [demo] stdout: line",
         "r1 [demo] stderr: \\u202eevil\\x00",
     ]
+
+
+def test_json_lines_escape_controls_in_fields_too() -> None:
+    record = logging.LogRecord("wasmhost.access", logging.INFO, "", 0, "line", (), None)
+    record.fields = {"path": "/\x1b[2J\u202e\x85", "status": 200}
+    entry = json.loads(logs.JsonLines().format(record))
+    assert entry["path"] == "/\\x1b[2J\\u202e\\x85" and entry["status"] == 200
+    assert entry["level"] == "info" and entry["time"].endswith("Z")

@@ -35,6 +35,9 @@ def test_nginx_config_is_balanced_and_passes_what_wasmhost_needs() -> None:
     assert depth == 0
     port = Settings.load(PRODUCTION / "host.toml").port
     assert f"server 127.0.0.1:{port};" in text
+    # other names must not fall through to a block that passes them on (to the control plane)
+    assert "listen 443 ssl default_server;" in text and "ssl_reject_handshake on;" in text
+    assert "listen 80 default_server;" in text
     for location in re.findall(r"location / \{(.*?)\}", text, re.S):
         assert "proxy_set_header Host $host;" in location
         assert "proxy_set_header X-Request-Id $request_id;" in location

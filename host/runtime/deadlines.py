@@ -36,14 +36,14 @@ class CallClock:
         """Seconds the call has run so far, waits excluded."""
         return time.monotonic() - self.started - self.waited
 
-    def epoch_ticks(self) -> int:
+    def epoch_ticks(self, at_most: int = SLICE_TICKS) -> int:
         """Epoch ticks from now until the first limit (CPU time left or wall-clock time left),
-        at most `SLICE_TICKS`: the guest checks in that often (`host.runtime.fairness`)."""
+        at most `at_most`: the guest checks in that often (`host.runtime.fairness`)."""
         now = time.monotonic()
         cpu_left = self._cpu - (now - self.started - self.waited)
         wall_left = self.wall_deadline - now
         self.wall_first = wall_left <= cpu_left
-        return max(1, min(SLICE_TICKS, round(min(cpu_left, wall_left) / TICK_SECONDS)))
+        return max(1, min(at_most, round(min(cpu_left, wall_left) / TICK_SECONDS)))
 
     def overdue(self) -> Exception | None:
         """The limit the call has reached (to within half a tick), if any."""

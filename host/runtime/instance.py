@@ -20,7 +20,7 @@ from wasmtime import _ffi as ffi
 from wasmtime.component import Func, Linker
 
 from host.errors import GuestTimedOut, GuestWallClockExceeded
-from host.runtime.deadlines import CallClock
+from host.runtime.deadlines import SLICE_TICKS, CallClock
 from host.runtime.engine import TICK_SECONDS
 from host.runtime.fairness import LONG_AFTER_SECONDS, current_standing
 from host.runtime.limits import Limits
@@ -140,8 +140,8 @@ def _deadline_reached(wasi: WasiState, context: Any, data: Any, delta: Any, kind
                 standing.grow_up()
             paused = standing.give_way(clock.wall_deadline)
             clock.waited += paused
-        # the delta counts from the epoch when the deadline came, before the pause
-        delta[0] = clock.epoch_ticks() + round(paused / TICK_SECONDS)
+        # after a pause, run about as long before the next check (never past a limit)
+        delta[0] = clock.epoch_ticks(max(SLICE_TICKS, round(paused / TICK_SECONDS)))
         kind[0] = UPDATE_DEADLINE_CONTINUE
         return 0
     except BaseException as error:  # nothing may escape into wasmtime's C frames

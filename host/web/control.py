@@ -91,7 +91,7 @@ class RequireToken:
         if PAGE_PATHS.fullmatch(req.path) is None:
             check_token(self._settings, req.get_header("Authorization"))
             return
-        session = self._keys.session(req.cookies.get(COOKIE)) if self._keys else None
+        session = self._session(req)
         if session is None:
             if req.method in ("GET", "HEAD"):
                 raise falcon.HTTPSeeOther("/login")
@@ -101,21 +101,22 @@ class RequireToken:
         if req.method == "POST":
             self._check_form(req, session)
 
+    def _session(self, req: falcon.Request) -> Session | None:
+        """The request's valid session, if one of its cookies of that name is (a page of
+        another subdomain could have set a decoy beside it)."""
+        if self._keys is None:
+            return None
+        found = (self._keys.session(value) for value in req.get_cookie_values(COOKIE) or ())
+        return next((session for session in found if session is not None), None)
+
     def _check_form(self, req: falcon.Request, session: Session) -> None:
         """Refuse a form post from another origin or without this session's CSRF token."""
         assert self._keys is not None
         origin = req.get_header("Origin")
         if origin is not None and origin != f"{req.forwarded_scheme}://{req.forwarded_host}":
             raise falcon.HTTPForbidden(title="Forbidden", description="cross-origin form")
-        media = req.get_media(default_when_empty={}) if _is_form(req) else {}
-        sent = media.get("csrf") if isinstance(media, dict) else None
-        if not self._keys.check_csrf(session, sent if isinstance(sent, str) else None):
+        if not self._keys.check_csrf(session, pages.read_form(req).get("csrf")):
             raise falcon.HTTPForbidden(title="Forbidden", description="missing or stale form")
-
-
-def _is_form(req: falcon.Request) -> bool:
-    """Whether the request body is an HTML form."""
-    return (req.content_type or "").startswith(falcon.MEDIA_URLENCODED)
 
 
 class OpenApi:

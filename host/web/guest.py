@@ -135,14 +135,14 @@ class GuestDispatch:
         """
         services, settings = self._services, self._services.settings
         project_id = check_project_id(req.env["wasmhost.project"])
+        deployment = self._deployments.get(project_id)
+        if deployment is None:
+            raise ProjectNotFound(project_id)
+        record = record_of(req.env)
+        if record is not None:
+            record.project, record.version = project_id, deployment.version
         with services.sandbox.fairness.request(), ExitStack() as held:
             held.enter_context(self._slots.hold(project_id))
-            deployment = self._deployments.get(project_id)
-            if deployment is None:
-                raise ProjectNotFound(project_id)
-            record = record_of(req.env)
-            if record is not None:
-                record.project, record.version = project_id, deployment.version
             worker = self._worker(deployment)
             key = PoolKey(project_id, deployment.id)
             limits = sandbox_limits(services.sandbox.limits, deployment.limits)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hmac
 from html import escape
 from pathlib import Path
-from typing import Any
+from urllib.parse import parse_qs
 
 import falcon
 
 from host.deploy import delete, rollback
-from host.errors import WasmhostError
+from host.errors import RequestTooLarge, WasmhostError
 from host.projects import list_project_versions, list_projects, show_project
 from host.services import Services
 from host.storage.projects import check_project_id
@@ -37,12 +37,19 @@ def _html(resp: falcon.Response, page: str, status: str = falcon.HTTP_200) -> No
     resp.set_header("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 
 
-def _form(req: falcon.Request) -> dict[str, Any]:
-    """The posted form's fields (empty if the body is not a form)."""
-    if req.content_type is None or not req.content_type.startswith(falcon.MEDIA_URLENCODED):
-        return {}
-    media = req.get_media(default_when_empty={})
-    return media if isinstance(media, dict) else {}
+def read_form(req: falcon.Request) -> dict[str, str]:
+    """The posted form's fields (first value of each), read once and at most `FORM_BODY_BYTES`
+    (413 beyond, whatever the server); empty if the body is not a form."""
+    if not hasattr(req.context, "form"):
+        req.context.form = {}
+        if (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
+            body = req.bounded_stream.read(FORM_BODY_BYTES + 1)
+            if len(body) > FORM_BODY_BYTES:
+                raise RequestTooLarge(f"a control-page form is at most {FORM_BODY_BYTES} bytes")
+            fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+            req.context.form = {name: values[0] for name, values in fields.items()}
+    form: dict[str, str] = req.context.form
+    return form
 
 
 class Login:
@@ -64,7 +71,7 @@ class Login:
         if self._keys is None or not self._token:
             _html(resp, page_html.disabled_page(), falcon.HTTP_403)
             return
-        sent = str(_form(req).get("token", ""))
+        sent = read_form(req).get("token", "")
         if not hmac.compare_digest(sent.encode(), self._token.encode()):
             _html(resp, page_html.login_page("Wrong token."), falcon.HTTP_401)
             return
@@ -145,7 +152,7 @@ class RollbackAction:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         """Roll back, then show the project (or why not)."""
-        raw = str(_form(req).get("version", ""))
+        raw = read_form(req).get("version", "")
         if not raw.isascii() or not raw.isdigit():
             show(self._services, req, resp, project_id, "Choose a version.", falcon.HTTP_400)
             return
@@ -165,7 +172,7 @@ class DeleteAction:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         """Delete and go back to the projects, or say why not."""
-        if _form(req).get("confirm") != project_id:
+        if read_form(req).get("confirm") != project_id:
             message = f"Type {project_id} to confirm."
             show(self._services, req, resp, project_id, message, falcon.HTTP_400)
             return

@@ -26,9 +26,13 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = Path(os.environ.get("WASMHOST_TEST_OUTPUT", ROOT / ".cache" / "test-output"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session (skipped, saying why, where it is missing)."""
+    """One headless Chromium per test module (skipped, saying why, where it is missing).
+
+    Not one per session: Playwright's sync API keeps an asyncio loop running in this thread
+    while it is open, which later tests that run their own loop could not start.
+    """
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.skip("Debian's chromium is not installed (scripts/setup installs it as root)")

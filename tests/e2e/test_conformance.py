@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import Host
 
 # Headers that differ between any two answers, whoever sends them.
-VOLATILE = frozenset({"date", "server"})
+VOLATILE = frozenset({"date", "server", "x-request-id"})  # x-request-id: new per request
 SITE_FILES = {
     "index.html": "<!doctype html><title>home</title>" + "<p>home</p>" * 200,
     "about.html": "<!doctype html><title>about</title>",

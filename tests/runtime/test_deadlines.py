@@ -90,3 +90,9 @@ def test_a_loop_within_the_wall_clock_limit_is_stopped_at_its_cpu_deadline(
     sandbox = Sandbox(engine, Limits(cpu_deadline_ms=200, wall_clock_ms=5000))
     with pytest.raises(GuestTimedOut):
         sandbox.fetch(compiled(loader, wat_guests.guest(wat_guests.LOOP)), scope, output, get())
+
+
+def test_a_longer_slice_still_ends_at_the_first_limit() -> None:
+    clock = CallClock(cpu_ms=30, wall_ms=10_000)
+    assert clock.epoch_ticks(at_most=10) == round(0.03 / TICK_SECONDS)
+    assert CallClock(cpu_ms=1000, wall_ms=10_000).epoch_ticks(at_most=4) == 4

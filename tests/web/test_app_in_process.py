@@ -5,7 +5,10 @@ what the end-to-end tests also see over real HTTP.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import falcon.testing
 import pytest
@@ -105,3 +108,24 @@ def _sample(name: str, **labels: str) -> float:
     """One sample of this process's registry (0 if absent)."""
     value = metrics.REGISTRY.get_sample_value(name, labels)
     return value or 0.0
+
+
+def test_a_project_at_its_concurrency_limit_is_counted_as_its_own(tmp_path: Path) -> None:
+    settings = Settings(
+        db=tmp_path / "h.db", cache_dir=tmp_path / "c", token=TOKEN, project_concurrency=1
+    )
+    app = create_app(settings)
+    try:
+        deploy_wat(app, "busy", wat_guests.LOOP)
+        first = threading.Thread(target=get, args=(app, "busy.localhost"))
+        first.start()
+        deadline = time.monotonic() + 5
+        while app.services.sandbox.fairness.young == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the first request is in progress
+        before = _sample("wasmhost_guest_failures_total", project="busy", kind="project_busy")
+        assert get(app, "busy.localhost").status_code == 503
+        first.join()
+        after = _sample("wasmhost_guest_failures_total", project="busy", kind="project_busy")
+        assert after == before + 1
+    finally:
+        app.close()

@@ -185,3 +185,19 @@ def test_recent_requests_are_shown_escaped(app: WasmHost) -> None:
     page = client(app).simulate_get("/projects/site", headers=log_in(app)).text
     assert "<code>GET /v.txt</code>" in page and "<td>200</td>" in page
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_large_form_is_refused_whatever_the_server(app: WasmHost) -> None:
+    result = client(app).simulate_post(
+        "/login",
+        body="token=" + "x" * 20_000,
+        headers={**HOST, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert result.status_code == 413
+
+
+def test_a_decoy_cookie_beside_the_session_does_not_log_out(app: WasmHost) -> None:
+    session = log_in(app)
+    value = session["Cookie"].split("=", 1)[1]
+    headers = {**HOST, "Cookie": f"{COOKIE}=decoy; {COOKIE}={value}"}
+    assert client(app).simulate_get("/", headers=headers).status_code == 200
