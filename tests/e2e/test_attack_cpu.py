@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Started, stop_host
 from tests.e2e.attacks import (
+    LONG_RUNNER_STRETCH,
     attacker,
     good_round,
     neighbour,
@@ -42,7 +43,7 @@ def test_endless_loops_on_most_threads_end_at_their_deadline(
     loops = [(project, "/loop") for project in (attacker(hostile), neighbour(hostile))] * 3
     replies, goods = under_attack(busy_host, loops)
     assert [(r.status, r.text) for r in replies] == [CPU_CUT] * len(loops)
-    assert slowest(replies) < 2 * CPU_MS / 1000
+    assert slowest(replies) < LONG_RUNNER_STRETCH * CPU_MS / 1000
     assert all(good.status == 200 for good in goods)
 
 

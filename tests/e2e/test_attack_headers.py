@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import Started, stop_host
 from tests.e2e.attacks import (
     BOMB_SIZES,
+    LONG_RUNNER_STRETCH,
     attacker,
     bomb,
     good_round,
@@ -58,7 +59,7 @@ def test_a_guest_returning_a_huge_header_list_gets_502(header_host: Started, hos
     path = f"/headers-bomb?count={QUICK_BOMB[hostile]}"
     replies, goods = under_attack(header_host, [(attacker(hostile), path)] * AT_ONCE)
     assert [(r.status, r.text) for r in replies] == [INVALID] * AT_ONCE
-    assert slowest(replies) < 2 * CPU_MS / 1000
+    assert slowest(replies) < LONG_RUNNER_STRETCH * CPU_MS / 1000
     assert all(good.status == 200 for good in goods)
     assert slowest(goods) < 2 * CPU_MS / 1000
 
@@ -69,7 +70,7 @@ def test_a_guest_building_more_headers_than_its_cpu_time_allows_gets_a_5xx(
     path = f"/headers-bomb?count={BOMB_SIZES[0]}"
     replies, goods = under_attack(header_host, [(attacker(hostile), path)] * AT_ONCE)
     assert {(r.status, r.text) for r in replies} <= {INVALID, CPU_CUT}
-    assert slowest(replies) < 2 * CPU_MS / 1000
+    assert slowest(replies) < LONG_RUNNER_STRETCH * CPU_MS / 1000
     assert all(good.status == 200 for good in goods)
 
 

@@ -3,30 +3,12 @@
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TOKEN, Host, Started, start_host, stop_host
+from tests.conftest import TOKEN, Host, Started, stop_host
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def start(tmp_path: Path, compiled_cache: Path) -> Iterator[Callable[..., Started]]:
-    """Starts hosts with the given serve options; kills whatever is left at the end."""
-    started: list[Started] = []
-
-    def start_one(*args: str, env: dict[str, str] | None = None) -> Started:
-        work = tmp_path / f"host-{len(started)}"
-        work.mkdir()
-        started.append(start_host(work, compiled_cache, *args, env=env))
-        return started[-1]
-
-    yield start_one
-    for host in started:
-        stop_host(host)
 
 
 def log_line(host: Host, needle: str) -> str:

@@ -14,22 +14,6 @@ from tests.test_server import WAIT_SECONDS, alive, children, only, workers_of, w
 GRACE_SECONDS = 5
 
 
-@pytest.fixture
-def start(tmp_path: Path, compiled_cache: Path) -> Iterator[Callable[..., Started]]:
-    """Starts hosts with the given serve options; kills whatever is left at the end."""
-    started: list[Started] = []
-
-    def start_one(*args: str, env: dict[str, str] | None = None) -> Started:
-        work = tmp_path / f"host-{len(started)}"
-        work.mkdir()
-        started.append(start_host(work, compiled_cache, *args, env=env))
-        return started[-1]
-
-    yield start_one
-    for host in started:
-        stop_host(host)
-
-
 @pytest.fixture(scope="module")
 def two_workers(
     tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path
