@@ -53,6 +53,7 @@ class Fairness:
         self._young = 0
         self._last_start = 0.0  # monotonic time the latest request started
         self._lock = threading.Lock()
+        self.paused_seconds = 0.0  # long runners' pauses in all
 
     @property
     def young(self) -> int:
@@ -105,4 +106,6 @@ class YoungRequest:
             return 0.0
         started = time.monotonic()
         time.sleep(pause)
-        return time.monotonic() - started
+        paused = time.monotonic() - started
+        self.fairness.paused_seconds += paused
+        return paused

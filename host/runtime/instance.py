@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from wasmtime import Engine, Store
+from wasmtime import Engine, Store, WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime.component import Func, Linker
 
@@ -107,7 +107,12 @@ class Instance:
                 yield
         except BaseException as error:
             self.broken = True
-            raise self._wasi.failure or _deadline_error(error, clock) or error from None
+            if isinstance(error, WasmtimeError):
+                # wasmtime-py keeps the error in a local of the frame that raised it: with the
+                # traceback, a cycle that would keep this instance (and its memory) alive until
+                # the garbage collector ran. The guest's own backtrace is in the message.
+                error.__traceback__ = None
+            raise _what_failed(self._wasi, error, clock) from None
         finally:
             self._wasi.output = self._wasi.clock = None
 
@@ -147,6 +152,17 @@ def _deadline_reached(wasi: WasiState, context: Any, data: Any, delta: Any, kind
     except BaseException as error:  # nothing may escape into wasmtime's C frames
         wasi.failure = wasi.failure or error
         return _trap(f"host error at the epoch deadline: {error!r}")
+
+
+def _what_failed(wasi: WasiState, error: BaseException, clock: CallClock) -> BaseException:
+    """What a failed call raises: the failure a host function or the deadline callback noted
+    (taken out of the WASI state), the limit an epoch interrupt stands for, or the error.
+
+    Returned, not kept in a local of the raising frame: the raised error's traceback holds that
+    frame, and a local would close a cycle that keeps the instance alive until a GC run.
+    """
+    failure, wasi.failure = wasi.failure, None
+    return failure or _deadline_error(error, clock) or error
 
 
 def _deadline_error(error: BaseException, clock: CallClock) -> Exception | None:

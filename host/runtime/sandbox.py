@@ -66,6 +66,7 @@ class Lease:
         except ListTooLong as error:
             raise GuestBadResponse(f"the guest returned {error}") from None
         except (Trap, WasmtimeError) as error:
+            error.__traceback__ = None  # its frames would hold this instance (see Instance)
             if scope.failure is not None:
                 raise scope.failure from None
             raise GuestTrapped(error_summary(error, limit=2000)) from None
