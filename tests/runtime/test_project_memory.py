@@ -123,3 +123,15 @@ def test_leases_under_many_threads_leave_nothing_reserved(
     assert "trapped" in outcomes
     two_per_project.pool.drop_project("p")
     assert two_per_project.project_memory.reserved("p") == 0
+
+
+def test_strict_isolation_instances_count_too_and_are_never_kept(
+    two_per_project: Sandbox, counter: CompiledWorker
+) -> None:
+    with ExitStack() as requests:
+        for _ in range(2):
+            requests.enter_context(two_per_project.lease(counter, P, keep=False))
+        with pytest.raises(ProjectOverMemory):
+            requests.enter_context(two_per_project.lease(counter, P, keep=False))
+    assert two_per_project.project_memory.reserved("p") == 0
+    assert two_per_project.pool.count("p") == 0
