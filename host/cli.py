@@ -14,6 +14,7 @@ from host import logs, server
 from host.cli_build import build
 from host.cli_deploy import deploy
 from host.cli_dev import dev
+from host.cli_migrate import migrate
 from host.cli_projects import COMMANDS
 from host.cli_secrets import secret
 from host.config import MIB, Settings, env_name, setting_type, settings_fields, shown_default
@@ -30,7 +31,7 @@ def main(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (deploy, dev, build, *COMMANDS, secret):
+for _command in (deploy, dev, build, *COMMANDS, secret, migrate):
     main.add_command(_command)
 
 
@@ -76,7 +77,7 @@ def serve(config: Path | None, **flags: Any) -> None:
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
     logs.configure(settings.log_level, settings.log_format)
-    projects = _prepare_database(settings)
+    projects, where = _prepare_database(settings)
     workers = settings.worker_count
 
     def announce(actual: int) -> None:
@@ -84,7 +85,7 @@ def serve(config: Path | None, **flags: Any) -> None:
         control = f"http://{settings.host}:{actual}/"
         api = f"deploy API and control page at {control}" if settings.token else "deploy API off"
         click.echo(
-            f"wasmhost serving {settings.db} ({_count(projects, 'project')}) on {control}"
+            f"wasmhost serving {where} ({_count(projects, 'project')}) on {control}"
             f" (projects at http://PROJECT.{settings.base_domain}:{actual}/)"
             f", {_count(workers, 'worker')}; {api}",
         )
@@ -113,24 +114,27 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _prepare_database(settings: Settings) -> int:
-    """Create the tables (in WAL mode) once, so workers starting together do not race to;
-    return how many projects are deployed.
+def _prepare_database(settings: Settings) -> tuple[int, str]:
+    """Create the tables once (so workers starting together do not race to) and check the
+    secrets key against the database; how many projects are deployed, and where.
 
-    No connection crosses the fork: making the store closes the connection it set up with.
-    Host secrets need nothing here: `host_secret` makes each in one immediate transaction, so
-    workers agree on it.
+    No connection crosses the fork: every store made here is closed again.
     """
-    from host.guest_kv import open_store
+    from host.guest_kv import open_kv_store
+    from host.secret_box import load_key
     from host.storage.deployments import list_deployments
-    from host.storage.kv import SqliteStore
+    from host.storage.secrets import check_secrets_key
+    from host.storage.store import open_store
 
     try:
-        store = SqliteStore(settings.db)
-        open_store(settings.db)
+        store = open_store(settings.db)
         try:
-            return len(list_deployments(store))
+            open_kv_store(settings.db).close()
+            check_secrets_key(store, load_key(settings.secrets_key_path), settings.secrets_key_path)
+            return len(list_deployments(store)), store.describe()
         finally:
             store.close()  # no connection may cross the fork into the workers
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot open the database {settings.db}: {error}") from None
+    except WasmhostError as error:
+        raise click.ClickException(str(error)) from None

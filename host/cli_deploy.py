@@ -12,14 +12,12 @@ from host import logs
 from host.assets.options import HTML_HANDLING_MODES, NOT_FOUND_HANDLING_MODES
 from host.bundle import read_folder
 from host.cli_projects import failed
-from host.config import Settings
+from host.config import DB_HELP, Settings
 from host.control_client import ControlError, RemoteControl
 from host.deploy_target import Asked, Target, deploy_target
 from host.errors import WasmhostError
 from host.progress import Progress
 from host.projects import describe
-
-DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
 
 
 @click.command()
@@ -33,7 +31,7 @@ DB_HELP = "SQLite database file (default: wasmhost.db, or WASMHOST_DB)."
     help="A built component (.wasm); default: the config's, or DIR built with wasmhost build.",
 )
 @click.option("--assets", type=click.Path(path_type=Path), help="Folder of static files to serve.")
-@click.option("--db", type=click.Path(path_type=Path), help=DB_HELP)
+@click.option("--db", help=DB_HELP)
 @click.option("--url", help="Deploy to a running host's API instead (e.g. http://127.0.0.1:8080).")
 @click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token for --url.")
 @click.option("--html-handling", type=click.Choice(HTML_HANDLING_MODES), help="Asset HTML mode.")
@@ -87,7 +85,7 @@ def deploy(
     project: str | None,
     worker: Path | None,
     assets: Path | None,
-    db: Path | None,
+    db: str | None,
     url: str | None,
     token: str | None,
     html_handling: str | None,
@@ -137,7 +135,7 @@ def deploy(
 
 
 def _deploy_local(
-    db: Path | None, target: Target, strict_isolation: bool | None, as_json: bool
+    db: str | None, target: Target, strict_isolation: bool | None, as_json: bool
 ) -> None:
     """Validate and write the new version straight into the database."""
     from host.deploy import bundle_limits

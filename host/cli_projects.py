@@ -12,11 +12,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from host.config import DB_HELP
 from host.control_client import Control, ControlError, local_or_remote
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +65,7 @@ def failed(error: ControlError) -> click.ClickException:
 def target_options(command: F) -> F:
     """`--db`, `--url`, `--token` and `--json`, shared by every command here."""
     options = [
-        click.option("--db", type=click.Path(path_type=Path), help="SQLite database file."),
+        click.option("--db", help=DB_HELP),
         click.option("--url", help="A running host instead (e.g. http://127.0.0.1:8080)."),
         click.option("--token", envvar="WASMHOST_TOKEN", help="Bearer token for --url."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts."),
@@ -76,7 +76,7 @@ def target_options(command: F) -> F:
 
 
 @contextmanager
-def control(db: Path | None, url: str | None, token: str | None) -> Iterator[Control]:
+def control(db: str | None, url: str | None, token: str | None) -> Iterator[Control]:
     """The control for the options given; ControlErrors become one-line exits."""
     try:
         target = local_or_remote(db, url, token)
@@ -92,7 +92,7 @@ def control(db: Path | None, url: str | None, token: str | None) -> Iterator[Con
 
 @click.command(epilog=EXIT_HELP)
 @target_options
-def projects(db: Path | None, url: str | None, token: str | None, as_json: bool) -> None:
+def projects(db: str | None, url: str | None, token: str | None, as_json: bool) -> None:
     """List every project with its active version."""
     with control(db, url, token) as target:
         found = target.projects()
@@ -112,7 +112,7 @@ def projects(db: Path | None, url: str | None, token: str | None, as_json: bool)
 @click.argument("project_id")
 @target_options
 def project(
-    project_id: str, db: Path | None, url: str | None, token: str | None, as_json: bool
+    project_id: str, db: str | None, url: str | None, token: str | None, as_json: bool
 ) -> None:
     """Show a project: its active version, that version's files, the versions kept."""
     with control(db, url, token) as target:
@@ -136,7 +136,7 @@ def project(
 @click.argument("project_id")
 @target_options
 def versions(
-    project_id: str, db: Path | None, url: str | None, token: str | None, as_json: bool
+    project_id: str, db: str | None, url: str | None, token: str | None, as_json: bool
 ) -> None:
     """List a project's kept versions, oldest first; the active one is marked with *."""
     with control(db, url, token) as target:
@@ -164,7 +164,7 @@ def versions(
 def rollback(
     project_id: str,
     version: int,
-    db: Path | None,
+    db: str | None,
     url: str | None,
     token: str | None,
     as_json: bool,
@@ -188,7 +188,7 @@ def rollback(
 def delete(
     project_id: str,
     yes: bool,
-    db: Path | None,
+    db: str | None,
     url: str | None,
     token: str | None,
     as_json: bool,

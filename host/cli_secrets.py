@@ -8,7 +8,6 @@ Each change makes a new version of the project, like a deploy, but uploads nothi
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -25,7 +24,7 @@ def secret() -> None:
 @click.argument("name")
 @target_options
 def put(
-    project_id: str, name: str, db: Path | None, url: str | None, token: str | None, as_json: bool
+    project_id: str, name: str, db: str | None, url: str | None, token: str | None, as_json: bool
 ) -> None:
     """Set secret NAME of PROJECT_ID to a value read from stdin (a new version)."""
     value = _read_value(name)
@@ -42,7 +41,7 @@ def put(
 @click.argument("name")
 @target_options
 def delete(
-    project_id: str, name: str, db: Path | None, url: str | None, token: str | None, as_json: bool
+    project_id: str, name: str, db: str | None, url: str | None, token: str | None, as_json: bool
 ) -> None:
     """Remove secret NAME of PROJECT_ID (a new version)."""
     with control(db, url, token) as target:
@@ -57,7 +56,7 @@ def delete(
 @click.argument("project_id")
 @target_options
 def list_secrets(
-    project_id: str, db: Path | None, url: str | None, token: str | None, as_json: bool
+    project_id: str, db: str | None, url: str | None, token: str | None, as_json: bool
 ) -> None:
     """The names of PROJECT_ID's secrets (values are never shown)."""
     with control(db, url, token) as target:

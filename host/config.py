@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from host.errors import WasmhostError
+from host.storage.store import is_url
 
 MIB = 1024 * 1024
 LOG_FORMATS = ("text", "json")
@@ -63,12 +64,19 @@ def _setting(
     return field(default=default, metadata=metadata)
 
 
+DB_HELP = "SQLite file or postgresql:// URL (default: wasmhost.db, or WASMHOST_DB)."
+
+
 @dataclass(frozen=True)
 class Settings:
     """How one host process is configured: defaults here, then a TOML file (`--config` or
     `WASMHOST_CONFIG`), then `WASMHOST_<NAME>` variables, then command-line flags."""
 
-    db: Path = _setting(Path("wasmhost.db"), "SQLite database file holding every project.")
+    db: str = _setting(
+        "wasmhost.db",
+        "Where every project is stored: an SQLite file, or a PostgreSQL URL"
+        " (postgresql://user@host/dbname) that many hosts share.",
+    )
     base_domain: str = _setting(
         "localhost", "Requests to {project}.{base_domain} go to that project's worker."
     )
@@ -112,7 +120,7 @@ class Settings:
     cache_dir: Path | None = _setting(
         None,
         "Where compiled components are cached.",
-        shown="beside the database",
+        shown="DB.cache (wasmhost.cache with PostgreSQL)",
     )
     token: str | None = _setting(
         None,
@@ -121,9 +129,9 @@ class Settings:
     )
     secrets_key_file: Path | None = _setting(
         None,
-        "Key that seals project secrets, kept out of the database (made on first use); every"
-        " host of one database needs the same one.",
-        shown="DB.secrets-key",
+        "Key that seals project secrets and signs compiled components, kept out of the database"
+        " (made on first use); every host of one database needs the same one.",
+        shown="DB.secrets-key (wasmhost.secrets-key with PostgreSQL)",
     )
     cpu_deadline_ms: int = _setting(
         1000, "How long a guest may run per request, waits not counted (a project may ask less)."
@@ -188,7 +196,11 @@ class Settings:
             value = getattr(self, f.name)
             if value is not None and setting_type(f) is Path:
                 object.__setattr__(self, f.name, Path(value))
+            elif isinstance(value, Path):  # `db` may be given as a path
+                object.__setattr__(self, f.name, str(value))
             _check(f, getattr(self, f.name))
+        if not self.db:
+            raise SettingsError("db must be an SQLite file's path or a postgresql:// URL")
         if not HOSTNAME.fullmatch(self.base_domain):
             raise SettingsError(
                 f"base_domain must be a domain name such as example.com, not {self.base_domain!r}"
@@ -210,11 +222,22 @@ class Settings:
         return os.cpu_count() or 1
 
     @property
+    def db_path(self) -> Path | None:
+        """The SQLite database file (None when `db` is a PostgreSQL URL)."""
+        return None if is_url(self.db) else Path(self.db)
+
+    def beside_db(self, suffix: str) -> Path:
+        """A file kept beside the SQLite database (`DB.suffix`), or `wasmhost.suffix` in the
+        working directory with PostgreSQL."""
+        stem = self.db_path or Path("wasmhost")
+        return stem.parent / (stem.name + suffix)
+
+    @property
     def compiled_dir(self) -> Path:
         """The directory for serialized compiled components."""
         if self.cache_dir is not None:
             return self.cache_dir
-        return self.db.parent / (self.db.name + ".cache")
+        return self.beside_db(".cache")
 
     @property
     def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -226,7 +249,7 @@ class Settings:
         """The file holding the key that seals project secrets."""
         if self.secrets_key_file is not None:
             return self.secrets_key_file
-        return self.db.parent / (self.db.name + ".secrets-key")
+        return self.beside_db(".secrets-key")
 
     @classmethod
     def load(cls, config: Path | None = None, **flags: Any) -> Settings:

@@ -13,7 +13,6 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -327,11 +326,11 @@ def _as_control_errors() -> Iterator[None]:
         raise ControlError(error_code(type(error)), api_message(error)) from None
 
 
-def local_or_remote(db: Path | None, url: str | None, token: str | None) -> Control:
+def local_or_remote(db: str | None, url: str | None, token: str | None) -> Control:
     """The control for `--db` (default) or `--url` with `--token`."""
     if url is None:
         settings = Settings.load(db=db)
-        if not settings.db.is_file():
+        if settings.db_path is not None and not settings.db_path.is_file():
             message = f"no database at {settings.db}: give --db PATH (or WASMHOST_DB), or --url"
             raise ControlError("usage", message)
         return LocalControl(settings)

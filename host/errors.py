@@ -73,6 +73,10 @@ class StorageBusy(WasmhostError):
     """The database stayed locked by another writer for longer than the host waits."""
 
 
+class StorageUnavailable(StorageBusy):
+    """The database server could not be reached (or dropped the connection mid-query)."""
+
+
 class RequestTooLarge(WasmhostError):
     """The request body is larger than the host accepts."""
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from host.errors import WasmhostError
-from host.storage.kv import SqliteStore, Writes
+from host.storage.store import Store, Writes, open_store
 
 TABLE = "guest_kv"
 MAX_KEY_BYTES = 512
@@ -66,17 +66,15 @@ class Page:
     cursor: str | None
 
 
-def open_store(db: Path) -> SqliteStore:
-    """The store of every project's KV entries, in the host's database file."""
-    return SqliteStore(db, TABLE)
+def open_kv_store(db: str | Path) -> Store:
+    """The store of every project's KV entries, in the host's database."""
+    return open_store(db, TABLE)
 
 
 class ProjectKv:
     """The KV namespaces one deployment declares (binding name → namespace), for its project."""
 
-    def __init__(
-        self, store: SqliteStore, project_id: str, bindings: dict[str, str], quota: int
-    ) -> None:
+    def __init__(self, store: Store, project_id: str, bindings: dict[str, str], quota: int) -> None:
         self._store = store
         self._project = project_id
         self._bindings = bindings
@@ -205,7 +203,7 @@ class ProjectKv:
         return freed
 
 
-def delete_project_kv(store: SqliteStore, project_id: str) -> None:
+def delete_project_kv(store: Store, project_id: str) -> None:
     """Forget every KV entry of a project (when it is deleted)."""
     with store.atomic() as writes:
         writes.delete_prefix(f"{project_id}/")

@@ -16,7 +16,6 @@ import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from host.metrics_dir import MULTIPROCESS_VARIABLE
+from host.storage.store import Store
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNKNOWN_PROJECT = "(unknown)"
@@ -93,8 +93,8 @@ def meters() -> Meters:
         ),
         compiles=Counter(
             "wasmhost_compiled_workers",
-            "Compiled components asked for, by where they came from: memory, disk (cache hits)"
-            " or compiled (a miss).",
+            "Compiled components asked for, by where they came from: memory, disk (cache hits),"
+            " shared (another host compiled it) or compiled (a miss).",
             ["source"],
         ),
         deploys=Counter("wasmhost_deploys", "Deployments, by outcome.", ["outcome"]),
@@ -102,27 +102,28 @@ def meters() -> Meters:
 
 
 class DatabaseSize(Collector):
-    """`wasmhost_database_bytes`: the database's files on disk, read at each scrape."""
+    """`wasmhost_database_bytes`: what the database holds, read at each scrape."""
 
-    def __init__(self, db: Path) -> None:
-        self._files = [db, db.with_name(db.name + "-wal")]
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        """One gauge: the database and its write-ahead log, in bytes."""
-        size = sum(path.stat().st_size for path in self._files if path.exists())
+        """One gauge: the SQLite file and its write-ahead log, or the PostgreSQL database."""
         yield GaugeMetricFamily(
-            "wasmhost_database_bytes", "Size of the database and its write-ahead log.", size
+            "wasmhost_database_bytes",
+            "Size of the database (SQLite: its file and write-ahead log).",
+            self._store.stored_bytes(),
         )
 
 
-def exposition(db: Path) -> bytes:
+def exposition(store: Store) -> bytes:
     """Every metric in Prometheus text format, summed over worker processes when there are."""
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROCESS_VARIABLE):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Default())
-    registry.register(DatabaseSize(db))
+    registry.register(DatabaseSize(store))
     return generate_latest(registry)
 
 

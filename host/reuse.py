@@ -21,7 +21,7 @@ from host.bundle import Bundle, BundleLimits
 from host.errors import DeployError
 from host.storage import keys
 from host.storage.deployments import Deployment
-from host.storage.kv import SqliteStore
+from host.storage.store import Store
 
 ETAG_HEX_LENGTH = 32  # files are stored under their ETag: the first 32 hex digits of SHA-256
 
@@ -31,7 +31,7 @@ class ReusedPartGone(DeployError):
 
 
 def missing_parts(
-    store: SqliteStore, project_id: str, file_sha256s: Iterable[str], worker_sha256: str | None
+    store: Store, project_id: str, file_sha256s: Iterable[str], worker_sha256: str | None
 ) -> tuple[list[str], bool]:
     """The file hashes the project does not store, and whether it lacks the worker."""
     files = sorted(
@@ -42,7 +42,7 @@ def missing_parts(
 
 
 def complete_from_storage(
-    store: SqliteStore, project_id: str, bundle: Bundle, limits: BundleLimits
+    store: Store, project_id: str, bundle: Bundle, limits: BundleLimits
 ) -> Bundle:
     """The bundle with every reused part read from the project's storage and checked."""
     reuse = bundle.reuse
@@ -67,7 +67,7 @@ def _file_key(project_id: str, sha256: str) -> str:
     return keys.file_key(project_id, sha256[:ETAG_HEX_LENGTH])
 
 
-def _read_checked(store: SqliteStore, key: str, sha256: str, what: str) -> bytes:
+def _read_checked(store: Store, key: str, sha256: str, what: str) -> bytes:
     """The stored bytes under `key`, checked against `sha256`."""
     return _checked(store.get(key), sha256, what)
 
@@ -79,7 +79,7 @@ def _checked(data: bytes | None, sha256: str, what: str) -> bytes:
     return data
 
 
-def stored_variants(store: SqliteStore, previous: Deployment) -> Known:
+def stored_variants(store: Store, previous: Deployment) -> Known:
     """`known(data)` for `compress_files`: the variants `previous` stored for those bytes."""
     raw = store.get(keys.manifest_key(previous.project_id, previous.version))
     made = {} if raw is None else _variant_etags(json.loads(raw))

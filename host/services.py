@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wasmtime import Engine
 
 from host.allocator import FreedMemory
 from host.config import MIB, Settings
-from host.guest_kv import open_store as open_kv_store
+from host.guest_kv import open_kv_store
 from host.metrics_dir import shared_folder
 from host.recent import RecentRequests
 from host.runtime.engine import EpochTicker, create_engine
@@ -17,9 +16,9 @@ from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
 from host.runtime.sandbox import Limits, Sandbox
 from host.secret_box import SecretBox, load_key
-from host.storage.kv import SqliteStore
-from host.storage.migrate import upgrade_layout
-from host.storage.secrets import host_secret
+from host.storage.layout_upgrade import upgrade_layout
+from host.storage.secrets import artifact_key, check_secrets_key
+from host.storage.store import Store, open_store
 
 
 @dataclass
@@ -27,24 +26,25 @@ class Services:
     """Storage, engine, loader and sandbox shared by the web app, the API and the CLI."""
 
     settings: Settings
-    store: SqliteStore
+    store: Store
     engine: Engine
     ticker: EpochTicker
     loader: Loader
     sandbox: Sandbox
-    kv_store: SqliteStore  # the guests' KV namespaces (`host.guest_kv`)
+    kv_store: Store  # the guests' KV namespaces (`host.guest_kv`)
     freed_memory: FreedMemory  # gives the allocator's freed memory back now and then
     recent: RecentRequests  # each project's last requests, for the control page
-    _secret_box: SecretBox | None = field(default=None, init=False, repr=False)
-    _secret_box_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    secret_box: SecretBox  # seals and opens project secrets
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
-        """Open the database (moving projects stored in the first layout), start the engine's
-        ticker, prepare the loader and sandbox."""
+        """Open the database (moving projects stored in the first layout), check the secrets
+        key against it, start the engine's ticker, prepare the loader and sandbox."""
         engine = create_engine()
-        store = SqliteStore(settings.db)
+        store = open_store(settings.db)
         upgrade_layout(store)
+        key = load_key(settings.secrets_key_path)
+        check_secrets_key(store, key, settings.secrets_key_path)
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
             wall_clock_ms=settings.wall_clock_ms,
@@ -65,26 +65,22 @@ class Services:
             loader=Loader(
                 engine,
                 settings.compiled_dir,
-                host_secret(store, "compiled-artifacts"),
+                artifact_key(key),
                 settings.compiled_cache_size,
                 disk_bytes=settings.compiled_disk_mb * MIB,
+                shared=None if settings.db_path else store,  # PostgreSQL: hosts share them
             ),
             sandbox=sandbox,
             kv_store=open_kv_store(settings.db),
             freed_memory=FreedMemory().start(),
             recent=RecentRequests(shared_folder()).start(),
+            secret_box=SecretBox(key),
         )
 
-    @property
-    def secret_box(self) -> SecretBox:
-        """What seals and opens project secrets (its key file is read, or made, on first use)."""
-        with self._secret_box_lock:
-            if self._secret_box is None:
-                self._secret_box = SecretBox(load_key(self.settings.secrets_key_path))
-            return self._secret_box
-
     def close(self) -> None:
-        """Stop the ticker, trimming and publishing threads."""
+        """Stop the ticker, trimming and publishing threads; let go of the database."""
         self.ticker.stop()
         self.freed_memory.stop()
         self.recent.stop()
+        self.store.close()
+        self.kv_store.close()

@@ -9,11 +9,14 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from host.storage.store import Store, open_store
+from scripts.benchmark.postgres import PostgresMissing, PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789"
@@ -44,7 +47,7 @@ class Host:
     """A running `wasmhost serve` process and how to reach it."""
 
     port: int
-    db: Path
+    db: str  # an SQLite file or a PostgreSQL URL
     cache_dir: Path
     process: subprocess.Popen[str]
     log: Path
@@ -99,17 +102,22 @@ class Started(Host):
 
 
 def start_host(
-    work: Path, cache_dir: Path, *args: str, env: dict[str, str] | None = None
+    work: Path,
+    cache_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    db: str | None = None,
 ) -> Started:
-    """Start `wasmhost serve --port 0 ARGS` on a fresh database in `work`."""
-    db, log = work / "host.db", work / "serve.log"
+    """Start `wasmhost serve --port 0 ARGS` on `db`, by default a fresh database in `work`."""
+    log = work / "serve.log"
+    db = db or str(work / "host.db")
     full_env = {
         **os.environ,
         "WASMHOST_CACHE_DIR": str(cache_dir),
         "WASMHOST_TOKEN": TOKEN,
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(db), *args]
+    command = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", db, *args]
     with log.open("w") as log_file:
         process = subprocess.Popen(
             command,
@@ -251,3 +259,48 @@ def host(tmp_path_factory: pytest.TempPathFactory, compiled_cache: Path) -> Iter
     yield server
     server.process.terminate()
     server.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of its own on a loopback port, for the whole session (skipped,
+    saying why, where the package is not installed: scripts/setup installs it as root)."""
+    try:
+        server = PostgresServer()
+    except PostgresMissing as error:
+        pytest.skip(str(error))
+    server.start()
+    yield server
+    server.stop()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend: an SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "kv.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_schema()
+
+
+@pytest.fixture
+def open_db(any_db: str) -> Iterator[Callable[..., Store]]:
+    """Opens stores on `any_db` (each as another process's would be), closed after the test."""
+    opened: list[Store] = []
+
+    def open_one(table: str = "kv") -> Store:
+        opened.append(open_store(any_db, table))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_db: Callable[..., Store]) -> Store:
+    """An empty store of each backend."""
+    return open_db()

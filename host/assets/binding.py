@@ -17,7 +17,7 @@ from host.errors import WasmhostError
 from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse, body_from_wit
 from host.storage import keys
-from host.storage.kv import SqliteStore
+from host.storage.store import Store
 
 _Found = TypeVar("_Found")
 _VARIANT_FIELDS = ("content-encoding", "etag", "content-length")
@@ -31,7 +31,7 @@ class MissingAssetBytes(WasmhostError):
 class StoredAsset:
     """Bytes of one stored file: a whole representation, or a range of its identity bytes."""
 
-    store: SqliteStore
+    store: Store
     key: str
     label: str
     start: int
@@ -68,7 +68,7 @@ class AssetBinding:
         project_id: str,
         manifest: Manifest | None,
         options: AssetOptions,
-        store: SqliteStore,
+        store: Store,
         bodies: BodyTable,
     ) -> None:
         self._project_id = project_id

@@ -14,7 +14,7 @@ from host.assets.manifest import Manifest
 from host.assets.options import AssetOptions
 from host.storage import keys
 from host.storage.deployments import Deployment
-from host.storage.kv import SqliteStore
+from host.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ProjectAssets:
 class ManifestCache:
     """`get(deployment)`: its manifest (None: no assets) and options, parsed once."""
 
-    def __init__(self, store: SqliteStore, capacity: int = 256) -> None:
+    def __init__(self, store: Store, capacity: int = 256) -> None:
         self._store = store
         self._capacity = capacity
         self._entries: OrderedDict[str, tuple[str, ProjectAssets]] = OrderedDict()

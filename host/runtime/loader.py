@@ -6,6 +6,8 @@ artifact's bytes) under a secret the host keeps in its database. A file the host
 write is discarded, never loaded. Loading maps the file instead of reading it: the HMAC is
 computed over the mapping, then wasmtime maps the very file that was checked (through its
 open descriptor), so a restart loads a large component in a few tens of milliseconds.
+Hosts sharing a PostgreSQL database also share their artifacts (`shared_artifacts`): a
+component compiled by one host is loaded by the others instead of compiled again.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from host.disk_budget import keep_within, touch
 from host.errors import InvalidWorker
 from host.metrics import meters
 from host.runtime.engine import engine_fingerprint
+from host.runtime.shared_artifacts import SharedArtifacts
 from host.runtime.world import compile_component, fetch_export
+from host.storage.store import Store
 
 log = logging.getLogger("wasmhost.loader")
 
@@ -63,8 +67,10 @@ class Loader:
         capacity: int = 16,
         refused_capacity: int = REFUSED_CAPACITY,
         disk_bytes: int = 2**62,
+        shared: Store | None = None,
     ) -> None:
         self._engine = engine
+        self._shared = None if shared is None else SharedArtifacts(shared, engine_fingerprint())
         self._disk_bytes = disk_bytes  # the disk cache's size, least recently used dropped
         self._secret = secret
         self._dir = Path(cache_dir) / engine_fingerprint()
@@ -86,6 +92,8 @@ class Loader:
             source = "memory"
             if worker is None:
                 worker, source = self._from_disk(sha256), "disk"
+            if worker is None and self._from_shared(sha256):
+                worker, source = self._from_disk(sha256), "shared"
             if worker is None:
                 worker, source = self._compile_and_store(sha256, load()), "compiled"
             meters().compiles.labels(source).inc()
@@ -103,6 +111,8 @@ class Loader:
             with self._lock:
                 self._memory.pop(sha256, None)
             self._discard(sha256)
+            if self._shared is not None:
+                self._shared.forget(sha256)
 
     def _remembered(self, sha256: str) -> CompiledWorker | None:
         """The worker if it is in memory, marking it recently used."""
@@ -171,6 +181,17 @@ class Loader:
         touch(path)  # recently used: the last to go when the cache is over its size
         return CompiledWorker(sha256, component, fetch_export(self._engine, component))
 
+    def _from_shared(self, sha256: str) -> bool:
+        """Copy the artifact another host published into the disk cache; whether there was one
+        (it is checked as it is loaded, like any file in the cache)."""
+        found = None if self._shared is None else self._shared.fetch(sha256)
+        if found is None:
+            return False
+        mac, artifact = found
+        self._write_file(self._path(sha256), artifact)
+        self._write_file(self._path(sha256, ".mac"), mac)
+        return True
+
     def _authentic(self, fd: int, sha256: str, expected: bytes) -> bool:
         """Whether the open artifact's bytes carry the MAC this host wrote for them."""
         with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
@@ -192,8 +213,11 @@ class Loader:
             self._refused.add(sha256, str(error))
             raise
         artifact = bytes(component.serialize())
+        mac = self._mac(sha256, artifact)
         self._write_file(self._path(sha256), artifact)
-        self._write_file(self._path(sha256, ".mac"), self._mac(sha256, artifact))
+        self._write_file(self._path(sha256, ".mac"), mac)
+        if self._shared is not None:
+            self._shared.publish(sha256, mac, artifact)
         dropped = keep_within(
             self._dir.glob("*.cwasm"), self._disk_bytes, lambda p: [p.with_suffix(".mac")]
         )

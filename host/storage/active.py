@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 
 from host.storage.deployments import Deployment, active_deployment
-from host.storage.kv import SqliteStore
+from host.storage.store import Store
 
 
 class _Remembered(threading.local):
     """One thread's rows and the change token they were read under."""
 
     def __init__(self) -> None:
-        self.token: tuple[int, int] | None = None
+        self.token: Hashable | None = None
         self.rows: OrderedDict[str, Deployment | None] = OrderedDict()
 
 
 class ActiveDeployments:
     """`get(project_id)`: the active deployment (None if never deployed), read once per change."""
 
-    def __init__(self, store: SqliteStore, capacity: int = 4096) -> None:
+    def __init__(self, store: Store, capacity: int = 4096) -> None:
         self._store = store
         self._capacity = capacity
         self._remembered = _Remembered()

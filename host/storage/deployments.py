@@ -19,8 +19,8 @@ from typing import Any
 from host.assets.manifest import etag_for
 from host.errors import ProjectNotFound, VersionNotFound
 from host.storage import keys
-from host.storage.kv import SqliteStore, Writes
 from host.storage.pruning import forget_project, forget_versions
+from host.storage.store import Store, Writes
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ class NewVersion:
     outbound_hosts: Sequence[str] = ()
 
 
-def active_deployment(store: SqliteStore, project_id: str) -> Deployment | None:
+def active_deployment(store: Store, project_id: str) -> Deployment | None:
     """The project's active version, or None if it was never deployed."""
     raw = store.get(keys.deployment_key(project_id))
     return None if raw is None else Deployment.from_json(raw)
 
 
 def write_version(
-    store: SqliteStore, project_id: str, new: NewVersion, keep: int
+    store: Store, project_id: str, new: NewVersion, keep: int
 ) -> tuple[Deployment, set[str]]:
     """Store `new` as the project's next version and switch to it, in one transaction.
 
@@ -113,7 +113,7 @@ def write_version(
 
 
 def derive_version(
-    store: SqliteStore,
+    store: Store,
     project_id: str,
     change: Callable[[Deployment], Mapping[str, Any]],
     keep: int,
@@ -141,7 +141,7 @@ def derive_version(
     return deployment, released
 
 
-def activate_version(store: SqliteStore, project_id: str, number: int) -> Deployment:
+def activate_version(store: Store, project_id: str, number: int) -> Deployment:
     """Switch the project to its kept version `number` (a rollback): one key written."""
     with store.atomic() as writes:
         if active_deployment(store, project_id) is None:
@@ -155,7 +155,7 @@ def activate_version(store: SqliteStore, project_id: str, number: int) -> Deploy
     return deployment
 
 
-def delete_project(store: SqliteStore, project_id: str) -> set[str]:
+def delete_project(store: Store, project_id: str) -> set[str]:
     """Delete everything the project stored; the workers no project keeps any more."""
     with store.atomic() as writes:
         if active_deployment(store, project_id) is None:
@@ -163,20 +163,20 @@ def delete_project(store: SqliteStore, project_id: str) -> set[str]:
         return forget_project(store, writes, project_id)
 
 
-def list_versions(store: SqliteStore, project_id: str) -> list[Deployment]:
+def list_versions(store: Store, project_id: str) -> list[Deployment]:
     """The project's kept versions, oldest first."""
     prefix = keys.versions_prefix(project_id)
     return [Deployment.from_json(raw) for _, raw in store.items(prefix)]
 
 
-def list_deployments(store: SqliteStore) -> list[Deployment]:
+def list_deployments(store: Store) -> list[Deployment]:
     """Every project's active version, by project id."""
     projects = (key.removeprefix(keys.PROJECT_INDEX) for key in store.keys(keys.PROJECT_INDEX))
     found = (active_deployment(store, project_id) for project_id in projects)
     return [deployment for deployment in found if deployment is not None]
 
 
-def project_created(store: SqliteStore, project_id: str) -> str | None:
+def project_created(store: Store, project_id: str) -> str | None:
     """When the project was first deployed (None if unknown: stored before this was kept)."""
     raw = store.get(keys.project_index_key(project_id))
     if not raw:
@@ -185,7 +185,7 @@ def project_created(store: SqliteStore, project_id: str) -> str | None:
     return created if isinstance(created, str) else None
 
 
-def _latest_version(store: SqliteStore, project_id: str) -> int:
+def _latest_version(store: Store, project_id: str) -> int:
     """The highest version number the project ever had (0 if none): numbers are never reused."""
     active = active_deployment(store, project_id)
     kept = store.keys(keys.versions_prefix(project_id))

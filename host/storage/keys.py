@@ -10,6 +10,8 @@ can read them without holding a transaction open, and a rollback writes one key:
     project/{id}/workers/{sha256}         a component's bytes
     index/project/{id}                    lists the project (when it was created)
     index/worker/{sha256}/{id}            the project keeps a version of this worker
+    compiled/{sha256}/{fingerprint}       a compiled artifact with its MAC (PostgreSQL only:
+                                          hosts share them; `host.runtime.shared_artifacts`)
 
 This replaces the first layout (`project/{id}/assets{path}`, `project/{id}/manifest`, one
 worker), in which a redeploy rewrote every file in place: serving had to hold a read
@@ -81,3 +83,13 @@ def worker_users_prefix(sha256: str) -> str:
 def worker_user_key(sha256: str, project_id: str) -> str:
     """The key saying that `project_id` keeps a version of the worker `sha256`."""
     return worker_users_prefix(sha256) + project_id
+
+
+def compiled_prefix(sha256: str) -> str:
+    """The prefix of a component's compiled artifacts, shared between hosts (PostgreSQL)."""
+    return f"compiled/{sha256}/"
+
+
+def compiled_key(sha256: str, fingerprint: str) -> str:
+    """The key of a component's artifact compiled by engines with this fingerprint."""
+    return compiled_prefix(sha256) + fingerprint

@@ -12,11 +12,11 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from host.storage import keys
-from host.storage.kv import SqliteStore, Writes
+from host.storage.store import Store, Writes
 
 
 def forget_versions(
-    store: SqliteStore,
+    store: Store,
     writes: Writes,
     project_id: str,
     keep: int,
@@ -42,7 +42,7 @@ def forget_versions(
     return _forget_workers(store, writes, project_id, workers)
 
 
-def forget_project(store: SqliteStore, writes: Writes, project_id: str) -> set[str]:
+def forget_project(store: Store, writes: Writes, project_id: str) -> set[str]:
     """Delete every key of the project; returns the workers no project keeps any more."""
     released = _forget_workers(store, writes, project_id, keep=set())
     writes.delete_prefix(keys.project_prefix(project_id))
@@ -55,7 +55,7 @@ def _number(key: str) -> int:
     return int(key.rsplit("/", 1)[1])
 
 
-def _etags_used(store: SqliteStore, project_id: str, numbers: Iterable[int]) -> set[str]:
+def _etags_used(store: Store, project_id: str, numbers: Iterable[int]) -> set[str]:
     """The ETags (unquoted) of every file and variant the versions' manifests name."""
     used: set[str] = set()
     for number in numbers:
@@ -73,7 +73,7 @@ def _manifest_etags(document: dict[str, Any]) -> Iterable[str]:
             yield str(variant["etag"]).strip('"')
 
 
-def _forget_files(store: SqliteStore, writes: Writes, project_id: str, used: set[str]) -> None:
+def _forget_files(store: Store, writes: Writes, project_id: str, used: set[str]) -> None:
     """Delete the project's stored bytes that no kept manifest names."""
     prefix = keys.files_prefix(project_id)
     for key in store.keys(prefix):
@@ -81,9 +81,7 @@ def _forget_files(store: SqliteStore, writes: Writes, project_id: str, used: set
             writes.delete(key)
 
 
-def _forget_workers(
-    store: SqliteStore, writes: Writes, project_id: str, keep: set[str]
-) -> set[str]:
+def _forget_workers(store: Store, writes: Writes, project_id: str, keep: set[str]) -> set[str]:
     """Delete the project's workers not in `keep`; those no other project keeps either."""
     released = set()
     prefix = keys.workers_prefix(project_id)

@@ -30,6 +30,7 @@ STATUS: dict[type[Exception], tuple[int, str | None]] = {
     errors.GuestTrapped: (500, "Worker threw an exception"),
     errors.WorkerUnavailable: (503, "Worker unavailable"),
     errors.StorageBusy: (503, "Storage is busy with another change; retry shortly"),
+    errors.StorageUnavailable: (503, "Storage is unreachable; retry shortly"),
     errors.RequestTooLarge: (413, None),
     errors.Unauthorized: (401, None),
     errors.ApiDisabled: (403, None),

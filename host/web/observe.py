@@ -9,6 +9,7 @@ import sqlite3
 import falcon
 
 from host import metrics
+from host.errors import StorageUnavailable
 from host.services import Services
 
 
@@ -40,7 +41,7 @@ class Ready:
         """`ok`, or why the database cannot be read."""
         try:
             self._services.store.get("health-check")
-        except sqlite3.Error as error:
+        except (sqlite3.Error, StorageUnavailable) as error:
             return f"unreachable: {error}"
         return "ok"
 
@@ -53,9 +54,9 @@ class Metrics:
     """`GET /metrics`: every worker's metrics in Prometheus text format."""
 
     def __init__(self, services: Services) -> None:
-        self._db = services.settings.db
+        self._store = services.store
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """The exposition, summed over worker processes."""
         resp.content_type = metrics.CONTENT_TYPE
-        resp.data = metrics.exposition(self._db)
+        resp.data = metrics.exposition(self._store)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import brotli
 import pytest
@@ -19,7 +18,7 @@ from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.storage import keys
 from host.storage.deployments import Deployment, NewVersion, write_version
-from host.storage.kv import SqliteStore
+from host.storage.store import Store, open_store
 
 PROJECT = "demo"
 JS = b"export const answer = () => 'forty-two, compressed nicely';\n" * 100
@@ -37,7 +36,7 @@ SITE = {
 class Site:
     """A deployed project and a way to ask its binding."""
 
-    def __init__(self, store: SqliteStore, files: dict[str, bytes], **options: str) -> None:
+    def __init__(self, store: Store, files: dict[str, bytes], **options: str) -> None:
         self.store = store
         self.options = AssetOptions.from_mapping(options)
         self.deployment = deploy(store, files, self.options)
@@ -73,7 +72,7 @@ class Site:
         return response.body or b""
 
 
-def deploy(store: SqliteStore, files: dict[str, bytes], options: AssetOptions) -> Deployment:
+def deploy(store: Store, files: dict[str, bytes], options: AssetOptions) -> Deployment:
     """Deploy `files` the way `host.deploy` does."""
     built = build_assets(files, options)
     new = NewVersion(
@@ -99,13 +98,7 @@ def header(response: WitResponse, name: str) -> str | None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    """A fresh key-value store."""
-    return SqliteStore(tmp_path / "kv.db")
-
-
-@pytest.fixture
-def site(store: SqliteStore) -> Site:
+def site(store: Store) -> Site:
     """The demo site, deployed."""
     return Site(store, SITE)
 
@@ -143,7 +136,7 @@ def test_a_guest_that_reads_an_asset_gets_the_plain_file(site: Site, accept: str
     assert prefer_variant(changed, site.bodies) is changed
 
 
-def test_variants_are_stored_under_their_own_etags(site: Site, store: SqliteStore) -> None:
+def test_variants_are_stored_under_their_own_etags(site: Site, store: Store) -> None:
     for encoding in ("br", "gzip"):
         data = store.get(stored_key(site, "/app.js", encoding))
         assert data is not None and DECODE[encoding](data) == JS
@@ -151,7 +144,7 @@ def test_variants_are_stored_under_their_own_etags(site: Site, store: SqliteStor
     assert store.get(stored_key(site, "/app.js")) == JS
 
 
-def test_rule_files_are_not_stored_as_assets(site: Site, store: SqliteStore) -> None:
+def test_rule_files_are_not_stored_as_assets(site: Site, store: Store) -> None:
     stored = {store.get(key) for key in store.keys(keys.files_prefix(PROJECT))}
     assert SITE["/_headers"] not in stored and SITE["/_redirects"] not in stored
     assert site.fetch("/_headers").status == 404
@@ -228,7 +221,7 @@ def test_304_for_every_representation_has_no_body(site: Site) -> None:
     ],
 )
 def test_bytes_are_read_only_when_the_body_is_taken(
-    site: Site, store: SqliteStore, path: str, headers: dict[str, str], encoding: str
+    site: Site, store: Store, path: str, headers: dict[str, str], encoding: str
 ) -> None:
     response = site.fetch(path, **headers)
     assert isinstance(response.body, int)
@@ -263,7 +256,7 @@ def test_broken_urls_are_a_plain_miss(site: Site) -> None:
 
 
 def test_a_redeploy_serves_the_new_bytes_and_keeps_the_old_version_for_rollback(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     first = Site(store, {"/app.js": JS})
     new = b"x"
@@ -286,7 +279,7 @@ def test_repeated_headers_are_joined(site: Site) -> None:
     assert header(response, "content-encoding") == "gzip"
 
 
-def test_no_manifest_means_no_assets(store: SqliteStore) -> None:
+def test_no_manifest_means_no_assets(store: Store) -> None:
     bodies = BodyTable(1024)
     binding = AssetBinding(PROJECT, None, AssetOptions(), store, bodies)
     response = binding.fetch(WitRequest("GET", "http://h/x", [], None))
@@ -296,7 +289,7 @@ def test_no_manifest_means_no_assets(store: SqliteStore) -> None:
 @pytest.fixture(scope="module")
 def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """One deployed site for property tests (hypothesis reuses it across examples)."""
-    return Site(SqliteStore(tmp_path_factory.mktemp("kv") / "kv.db"), SITE)
+    return Site(open_store(tmp_path_factory.mktemp("kv") / "kv.db"), SITE)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -319,7 +312,7 @@ def test_a_206_body_through_the_binding_is_the_slice(
         assert header(response, "content-length") == str(len(body))
 
 
-def test_manifest_cache_keeps_one_entry_per_project(store: SqliteStore) -> None:
+def test_manifest_cache_keeps_one_entry_per_project(store: Store) -> None:
     cache = ManifestCache(store)
     first = Site(store, {"/a.txt": b"one"})
     assert cache.get(first.deployment).manifest is not None

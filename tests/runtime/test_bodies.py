@@ -9,7 +9,7 @@ import pytest
 
 from host.errors import GuestBadResponse, GuestOverBudget, GuestTrapped
 from host.runtime.bodies import MAX_READ_BYTES, BodyStream, BodyTable, Chunks
-from host.storage.kv import SqliteStore
+from host.storage.sqlite_store import SqliteStore
 from tests.runtime.inline_bytes import Inline
 
 DATA = bytes(range(256)) * 10

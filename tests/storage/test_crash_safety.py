@@ -34,7 +34,7 @@ from host.runtime.loader import sha256_hex
 from host.services import Services
 from host.storage import keys
 from host.storage.deployments import active_deployment, list_versions
-from host.storage.kv import SqliteStore
+from host.storage.sqlite_store import SqliteStore
 from tests.conftest import ROOT
 from tests.runtime import wat_guests
 
@@ -79,11 +79,11 @@ def killed_at_random(settings: Settings, seed: int, wait: float) -> None:
     assert os.WIFSIGNALED(status), f"the child ended by itself (status {status})"
 
 
-def assert_sound_with_one_whole_version(db: Path) -> int:
+def assert_sound_with_one_whole_version(db: str | Path) -> int:
     """Integrity, then the active version whole; returns its number."""
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    store = SqliteStore(db)
+    store = SqliteStore(Path(db))
     active = active_deployment(store, PROJECT)
     assert active is not None
     record = store.get(keys.version_key(PROJECT, active.version))

@@ -1,32 +1,30 @@
 """Guests' KV namespaces: Workers KV's operations and limits, per project and namespace, in a
-table of their own in a real database file."""
+table of their own in each backend."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from host.guest_kv import KvError, ProjectKv, delete_project_kv, open_store
-from host.storage.kv import SqliteStore
+from host.guest_kv import TABLE, KvError, ProjectKv, delete_project_kv
+from host.storage.store import Store
 
 MIB = 1024 * 1024
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return open_store(tmp_path / "h.db")
+def store(open_db: Callable[..., Store]) -> Store:
+    return open_db(TABLE)
 
 
-def kv(
-    store: SqliteStore, project: str = "site", quota: int = 10 * MIB, **bindings: str
-) -> ProjectKv:
+def kv(store: Store, project: str = "site", quota: int = 10 * MIB, **bindings: str) -> ProjectKv:
     """The KV of `project` with `bindings` (default: NOTES → notes)."""
     return ProjectKv(store, project, bindings or {"NOTES": "notes"}, quota)
 
 
-def test_put_get_delete(store: SqliteStore) -> None:
+def test_put_get_delete(store: Store) -> None:
     notes = kv(store)
     assert notes.get("NOTES", "a") is None
     notes.put("NOTES", "a", b"one", metadata='{"by": "me"}')
@@ -44,7 +42,7 @@ def test_put_get_delete(store: SqliteStore) -> None:
 
 
 def test_projects_and_namespaces_are_apart_and_only_declared_ones_can_be_named(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     kv(store, "one").put("NOTES", "k", b"ones")
     assert kv(store, "two").get("NOTES", "k") is None
@@ -56,7 +54,7 @@ def test_projects_and_namespaces_are_apart_and_only_declared_ones_can_be_named(
     assert sorted(store.keys("")) == ["#usage/one", "one/notes/m/k", "one/notes/v/k"]
 
 
-def test_list_pages_in_key_order_with_prefix_and_cursor(store: SqliteStore) -> None:
+def test_list_pages_in_key_order_with_prefix_and_cursor(store: Store) -> None:
     notes = kv(store)
     for n in range(25):
         notes.put("NOTES", f"item/{n:02d}", b"x", metadata=f'{{"n": {n}}}')
@@ -93,14 +91,14 @@ def test_list_pages_in_key_order_with_prefix_and_cursor(store: SqliteStore) -> N
     ],
 )
 def test_workers_limits_are_refused_with_a_reason(
-    store: SqliteStore, key: str, value: bytes, options: dict[str, object], message: str
+    store: Store, key: str, value: bytes, options: dict[str, object], message: str
 ) -> None:
     with pytest.raises(KvError, match=message):
         kv(store, quota=100 * MIB).put("NOTES", key, value, **options)  # type: ignore[arg-type]
     assert store.keys("") == []
 
 
-def test_expired_entries_read_as_absent_and_make_room(store: SqliteStore) -> None:
+def test_expired_entries_read_as_absent_and_make_room(store: Store) -> None:
     notes = kv(store, quota=1000)
     notes.put("NOTES", "old", b"x" * 900, ttl=60)
     assert notes.get("NOTES", "old").expiration >= time.time() + 59  # type: ignore[union-attr]
@@ -118,7 +116,7 @@ def test_expired_entries_read_as_absent_and_make_room(store: SqliteStore) -> Non
     assert store.keys("site/") == ["site/notes/m/new", "site/notes/v/new"]
 
 
-def test_the_quota_counts_keys_values_and_metadata_and_frees_on_delete(store: SqliteStore) -> None:
+def test_the_quota_counts_keys_values_and_metadata_and_frees_on_delete(store: Store) -> None:
     notes = kv(store, quota=100)
     notes.put("NOTES", "k", b"v" * 90, metadata="[1]")  # 1 + 90 + 3 = 94
     with pytest.raises(KvError, match="would store 101 bytes of KV data; its quota is 100"):
@@ -129,14 +127,14 @@ def test_the_quota_counts_keys_values_and_metadata_and_frees_on_delete(store: Sq
     assert store.get("#usage/site") == b"92"
 
 
-def test_deleting_a_project_forgets_its_entries_only(store: SqliteStore) -> None:
+def test_deleting_a_project_forgets_its_entries_only(store: Store) -> None:
     kv(store, "one").put("NOTES", "k", b"1")
     kv(store, "two").put("NOTES", "k", b"2")
     delete_project_kv(store, "one")
     assert sorted(store.keys("")) == ["#usage/two", "two/notes/m/k", "two/notes/v/k"]
 
 
-def test_replacing_an_expired_entry_that_is_swept_is_counted_once(store: SqliteStore) -> None:
+def test_replacing_an_expired_entry_that_is_swept_is_counted_once(store: Store) -> None:
     notes = kv(store, quota=10_000)
     for key in ("k", "m"):
         notes.put("NOTES", key, b"x" * 3000, ttl=60)
@@ -152,14 +150,14 @@ def test_replacing_an_expired_entry_that_is_swept_is_counted_once(store: SqliteS
         notes.put("NOTES", "more", b"z" * 4900)
 
 
-def test_a_project_named_usage_keeps_to_its_own_keys(store: SqliteStore) -> None:
+def test_a_project_named_usage_keeps_to_its_own_keys(store: Store) -> None:
     kv(store, "alice").put("NOTES", "k", b"1" * 50)
     kv(store, "usage").put("NOTES", "k", b"2")
     delete_project_kv(store, "usage")
     assert store.get("#usage/alice") == b"51"
 
 
-def test_a_listing_prefix_ending_in_the_last_code_point_works(store: SqliteStore) -> None:
+def test_a_listing_prefix_ending_in_the_last_code_point_works(store: Store) -> None:
     notes = kv(store)
     notes.put("NOTES", "a\U0010ffffb", b"1")
     notes.put("NOTES", "b", b"2")

@@ -1,19 +1,16 @@
-"""The key-value table: prefixes, atomic batches, snapshots, and threads."""
+"""The storage interface in each backend: prefixes, atomic batches, snapshots, threads."""
 
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from host.storage.kv import SqliteStore
+from host.errors import StorageBusy
+from host.storage import postgres_store, sqlite_store
+from host.storage.store import Store
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(tmp_path / "kv.db")
-
-
-def test_put_get_delete(store: SqliteStore) -> None:
+def test_put_get_delete(store: Store) -> None:
     with store.atomic() as w:
         w.put("a", b"1")
         w.put("a", b"2")
@@ -23,7 +20,7 @@ def test_put_get_delete(store: SqliteStore) -> None:
     assert store.get("a") is None
 
 
-def test_prefix_listing_is_exact(store: SqliteStore) -> None:
+def test_prefix_listing_is_exact(store: Store) -> None:
     with store.atomic() as w:
         for key in [
             "project/a/x",
@@ -39,7 +36,7 @@ def test_prefix_listing_is_exact(store: SqliteStore) -> None:
     assert store.keys("project/") == ["project/a0", "project/ab/x"]
 
 
-def test_failed_batch_leaves_nothing(store: SqliteStore) -> None:
+def test_failed_batch_leaves_nothing(store: Store) -> None:
     with store.atomic() as w:
         w.put("keep", b"old")
     with pytest.raises(RuntimeError), store.atomic() as w:
@@ -50,8 +47,10 @@ def test_failed_batch_leaves_nothing(store: SqliteStore) -> None:
     assert store.get("other") is None
 
 
-def test_snapshot_sees_one_state_while_another_connection_writes(tmp_path: Path) -> None:
-    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+def test_snapshot_sees_one_state_while_another_connection_writes(
+    open_db: Callable[..., Store],
+) -> None:
+    reader, writer = open_db(), open_db()
     with writer.atomic() as w:
         w.put("manifest", b"v1")
         w.put("file", b"v1")
@@ -71,7 +70,7 @@ def test_snapshot_sees_one_state_while_another_connection_writes(tmp_path: Path)
     assert reader.get("file") == b"v2"
 
 
-def test_threads_share_a_store(store: SqliteStore) -> None:
+def test_threads_share_a_store(store: Store) -> None:
     def work(n: int) -> None:
         for i in range(20):
             with store.atomic() as w:
@@ -86,7 +85,7 @@ def test_threads_share_a_store(store: SqliteStore) -> None:
     assert len(store.keys("t")) == 160
 
 
-def test_deployments_are_listed_by_project(store: SqliteStore) -> None:
+def test_deployments_are_listed_by_project(store: Store) -> None:
     from host.storage.deployments import NewVersion, list_deployments, write_version
 
     for project in ("b", "a", "b"):
@@ -96,7 +95,7 @@ def test_deployments_are_listed_by_project(store: SqliteStore) -> None:
     assert [(d.project_id, d.version) for d in listed] == [("a", 1), ("b", 2)]
 
 
-def test_slices_are_read_in_sqlite(store: SqliteStore) -> None:
+def test_slices_are_read_in_the_database(store: Store) -> None:
     data = bytes(range(256)) * 4
     with store.atomic() as w:
         w.put("blob", data)
@@ -106,20 +105,27 @@ def test_slices_are_read_in_sqlite(store: SqliteStore) -> None:
 
 
 def test_a_writer_locked_out_past_the_busy_timeout_gets_storage_busy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_db: Callable[..., Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sqlite3
-
-    from host.errors import StorageBusy
-    from host.storage import kv
-
-    monkeypatch.setattr(kv, "BUSY_TIMEOUT_MS", 100)
-    store = SqliteStore(tmp_path / "kv.db")
-    other = sqlite3.connect(tmp_path / "kv.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    with pytest.raises(StorageBusy, match="another writer held the database"), store.atomic() as w:
-        w.put("a", b"1")
-    other.execute("ROLLBACK")
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(postgres_store, "LOCK_TIMEOUT", "100ms")
+    store, other = open_db(), open_db()
+    with other.atomic() as held:
+        held.put("b", b"2")
+        with (
+            pytest.raises(StorageBusy, match="another writer held the database"),
+            store.atomic() as w,
+        ):
+            w.put("a", b"1")
     with store.atomic() as w:
         w.put("a", b"1")
-    assert store.get("a") == b"1"
+    assert (store.get("a"), store.get("b")) == (b"1", b"2")
+
+
+def test_keys_may_hold_any_code_point(store: Store) -> None:
+    odd = ["nul\x00inside", "emoji/\U0001f600", "last/\U0010ffff", "bom\ufeff"]
+    with store.atomic() as w:
+        for key in odd:
+            w.put(key, key.encode())
+    assert sorted(store.keys("")) == sorted(odd)
+    assert [store.get(key) for key in odd] == [key.encode() for key in odd]

@@ -1,31 +1,40 @@
-"""Values read in chunks through read-only blob handles: ranges, boundaries, snapshots, and no
-transaction held between chunks."""
+"""Values read in chunks in each backend (SQLite: through read-only blob handles): ranges,
+boundaries, snapshots, and no transaction held between chunks."""
 
 import random
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.storage.kv import CHUNK_SIZE, SqliteStore, ValueGone
+from host.storage.sqlite_store import SqliteStore
+from host.storage.store import CHUNK_SIZE, Store, ValueGone, open_store
+from tests.conftest import BACKENDS
 
 DATA = random.Random(7).randbytes(3 * CHUNK_SIZE + 100)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> SqliteStore:
-    """A store holding `DATA`, a few small values and an empty one."""
-    store = SqliteStore(tmp_path_factory.mktemp("kv") / "kv.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A store of each backend holding `DATA`, a few small values and an empty one."""
+    if request.param == "sqlite":
+        store = open_store(tmp_path_factory.mktemp("kv") / "kv.db")
+    else:
+        store = open_store(request.getfixturevalue("postgres").new_schema())
     with store.atomic() as writes:
         writes.put("data", DATA)
         writes.put("ten", b"0123456789")
         writes.put("empty", b"")
-    return store
+    yield store
+    store.close()
 
 
 def read(
-    store: SqliteStore,
+    store: Store,
     key: str,
     start: int = 0,
     length: int | None = None,
@@ -37,7 +46,7 @@ def read(
     return list(chunks)
 
 
-def test_whole_value_in_default_chunks(store: SqliteStore) -> None:
+def test_whole_value_in_default_chunks(store: Store) -> None:
     chunks = read(store, "data")
     assert [len(chunk) for chunk in chunks] == [CHUNK_SIZE] * 3 + [100]
     assert b"".join(chunks) == DATA
@@ -54,7 +63,7 @@ def test_whole_value_in_default_chunks(store: SqliteStore) -> None:
     ],
 )
 def test_exact_chunk_boundaries(
-    store: SqliteStore, size: int, chunk_size: int, lengths: list[int]
+    store: Store, size: int, chunk_size: int, lengths: list[int]
 ) -> None:
     chunks = read(store, "ten", 0, size, chunk_size)
     assert [len(chunk) for chunk in chunks] == lengths
@@ -75,25 +84,25 @@ def test_exact_chunk_boundaries(
         (4, 0, b""),
     ],
 )
-def test_ranges(store: SqliteStore, start: int, length: int | None, expected: bytes) -> None:
+def test_ranges(store: Store, start: int, length: int | None, expected: bytes) -> None:
     chunks = store.chunks("ten", start, length, 3)
     assert chunks is not None
     assert b"".join(chunks) == expected
 
 
-def test_an_empty_value_has_no_chunks(store: SqliteStore) -> None:
+def test_an_empty_value_has_no_chunks(store: Store) -> None:
     assert read(store, "empty") == []
     assert read(store, "empty", 0, 10) == []
 
 
-def test_a_missing_key_is_none(store: SqliteStore) -> None:
+def test_a_missing_key_is_none(store: Store) -> None:
     assert store.chunks("missing") is None
     assert store.chunks("missing", 5, 10) is None
 
 
 @pytest.mark.parametrize(("start", "length", "chunk_size"), [(-1, None, 1), (0, -1, 1), (0, 1, 0)])
 def test_bad_arguments_are_refused(
-    store: SqliteStore, start: int, length: int | None, chunk_size: int
+    store: Store, start: int, length: int | None, chunk_size: int
 ) -> None:
     with pytest.raises(ValueError, match="negative"):
         store.chunks("ten", start, length, chunk_size)
@@ -106,7 +115,7 @@ def test_bad_arguments_are_refused(
     st.sampled_from([1000, 4096, CHUNK_SIZE]),
 )
 def test_any_range_is_the_slice(
-    store: SqliteStore, start: int, length: int | None, chunk_size: int
+    store: Store, start: int, length: int | None, chunk_size: int
 ) -> None:
     chunks = read(store, "data", start, length, chunk_size)
     expected = DATA[start:] if length is None else DATA[start : start + length]
@@ -114,8 +123,8 @@ def test_any_range_is_the_slice(
     assert all(0 < len(chunk) <= chunk_size for chunk in chunks)
 
 
-def test_chunks_taken_inside_a_snapshot_come_from_it(tmp_path: Path) -> None:
-    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+def test_chunks_taken_inside_a_snapshot_come_from_it(open_db: Callable[..., Store]) -> None:
+    reader, writer = open_db(), open_db()
     old, new = b"a" * 1000, b"b" * 2000
     with writer.atomic() as writes:
         writes.put("file", old)
@@ -129,7 +138,7 @@ def test_chunks_taken_inside_a_snapshot_come_from_it(tmp_path: Path) -> None:
     assert reader.get("file") == new
 
 
-def test_a_generator_closed_midway_reads_no_more(store: SqliteStore) -> None:
+def test_a_generator_closed_midway_reads_no_more(store: Store) -> None:
     chunks = store.chunks("data", chunk_size=10)
     assert chunks is not None
     assert next(chunks) == DATA[:10]
@@ -137,7 +146,7 @@ def test_a_generator_closed_midway_reads_no_more(store: SqliteStore) -> None:
     assert list(chunks) == []
 
 
-def test_no_transaction_stays_open_between_chunks(tmp_path: Path) -> None:
+def test_no_sqlite_transaction_stays_open_between_chunks(tmp_path: Path) -> None:
     reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
     with writer.atomic() as writes:
         writes.put("file", DATA)
@@ -150,8 +159,10 @@ def test_no_transaction_stays_open_between_chunks(tmp_path: Path) -> None:
     assert next(chunks) == DATA[1000:2000]
 
 
-def test_a_value_deleted_while_read_is_an_error_not_other_bytes(tmp_path: Path) -> None:
-    reader, writer = SqliteStore(tmp_path / "kv.db"), SqliteStore(tmp_path / "kv.db")
+def test_a_value_deleted_while_read_is_an_error_not_other_bytes(
+    open_db: Callable[..., Store],
+) -> None:
+    reader, writer = open_db(), open_db()
     with writer.atomic() as writes:
         writes.put("file", DATA)
     chunks = reader.chunks("file", chunk_size=1000)

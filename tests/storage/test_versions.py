@@ -1,6 +1,4 @@
-"""Versions on a real SQLite file: each deploy a version, the newest kept, rollback, delete."""
-
-from pathlib import Path
+"""Versions in each backend: each deploy a version, the newest kept, rollback, delete."""
 
 import pytest
 
@@ -17,15 +15,10 @@ from host.storage.deployments import (
     list_versions,
     write_version,
 )
-from host.storage.kv import SqliteStore
 from host.storage.pruning import forget_versions
+from host.storage.store import Store
 
 SHARED = b"a file every version has"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(tmp_path / "kv.db")
 
 
 def version(n: int, worker: bytes = b"worker") -> NewVersion:
@@ -35,17 +28,17 @@ def version(n: int, worker: bytes = b"worker") -> NewVersion:
     return NewVersion(worker, sha256, built.files, built.manifest.to_json(), built.variants)
 
 
-def deploy(store: SqliteStore, n: int, keep: int = 3, project: str = "p", **kw: bytes) -> set[str]:
+def deploy(store: Store, n: int, keep: int = 3, project: str = "p", **kw: bytes) -> set[str]:
     """Deploy version `n` of the project; the workers released."""
     return write_version(store, project, version(n, **kw), keep)[1]
 
 
-def stored_files(store: SqliteStore, project: str = "p") -> set[bytes | None]:
+def stored_files(store: Store, project: str = "p") -> set[bytes | None]:
     """The bytes of every file the project stores."""
     return {store.get(key) for key in store.keys(keys.files_prefix(project))}
 
 
-def test_every_deploy_is_a_new_version_and_the_newest_is_active(store: SqliteStore) -> None:
+def test_every_deploy_is_a_new_version_and_the_newest_is_active(store: Store) -> None:
     for n in (1, 2, 3):
         deploy(store, n)
     assert [v.version for v in list_versions(store, "p")] == [1, 2, 3]
@@ -55,7 +48,7 @@ def test_every_deploy_is_a_new_version_and_the_newest_is_active(store: SqliteSto
 
 
 def test_versions_past_the_newest_kept_are_deleted_with_the_files_only_they_used(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     for n in range(1, 7):
         deploy(store, n, keep=3)
@@ -65,13 +58,13 @@ def test_versions_past_the_newest_kept_are_deleted_with_the_files_only_they_used
     assert store.get(keys.manifest_key("p", 4)) is not None
 
 
-def test_an_unchanged_file_is_stored_once(store: SqliteStore) -> None:
+def test_an_unchanged_file_is_stored_once(store: Store) -> None:
     deploy(store, 1)
     deploy(store, 2)
     assert len(store.keys(keys.files_prefix("p"))) == 3  # page 1, page 2, shared
 
 
-def test_rollback_switches_to_a_kept_version_in_one_step(store: SqliteStore) -> None:
+def test_rollback_switches_to_a_kept_version_in_one_step(store: Store) -> None:
     for n in (1, 2, 3):
         deploy(store, n)
     before = len(store.keys(""))
@@ -83,7 +76,7 @@ def test_rollback_switches_to_a_kept_version_in_one_step(store: SqliteStore) -> 
     assert [v.version for v in list_versions(store, "p")] == [1, 2, 3, 4]  # 1 was serving
 
 
-def test_rollback_to_a_version_not_kept_names_those_kept(store: SqliteStore) -> None:
+def test_rollback_to_a_version_not_kept_names_those_kept(store: Store) -> None:
     for n in range(1, 5):
         deploy(store, n, keep=2)
     with pytest.raises(VersionNotFound, match=r"no version 1 \(kept: 3, 4\)"):
@@ -92,7 +85,7 @@ def test_rollback_to_a_version_not_kept_names_those_kept(store: SqliteStore) -> 
         activate_version(store, "nobody", 1)
 
 
-def test_the_active_version_is_kept_even_when_older_than_the_newest(store: SqliteStore) -> None:
+def test_the_active_version_is_kept_even_when_older_than_the_newest(store: Store) -> None:
     for n in (1, 2, 3):
         deploy(store, n)
     activate_version(store, "p", 1)
@@ -103,7 +96,7 @@ def test_the_active_version_is_kept_even_when_older_than_the_newest(store: Sqlit
 
 
 def test_a_worker_is_released_once_no_kept_version_of_any_project_uses_it(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     deploy(store, 1, keep=1, worker=b"old")
     deploy(store, 1, keep=1, project="q", worker=b"old")
@@ -114,7 +107,7 @@ def test_a_worker_is_released_once_no_kept_version_of_any_project_uses_it(
     assert delete_project(store, "q") == {old}
 
 
-def test_delete_removes_everything_the_project_stored(store: SqliteStore) -> None:
+def test_delete_removes_everything_the_project_stored(store: Store) -> None:
     deploy(store, 1)
     deploy(store, 1, project="other")
     released = delete_project(store, "p")
@@ -127,7 +120,7 @@ def test_delete_removes_everything_the_project_stored(store: SqliteStore) -> Non
         delete_project(store, "p")
 
 
-def test_the_version_serving_until_a_deploy_is_kept_by_that_deploy(store: SqliteStore) -> None:
+def test_the_version_serving_until_a_deploy_is_kept_by_that_deploy(store: Store) -> None:
     for n in (1, 2, 3):
         deploy(store, n, keep=3)
     activate_version(store, "p", 1)  # rolled back: requests are on version 1

@@ -28,7 +28,7 @@ from host.config import MIB
 from host.runtime.bodies import BodyStream, BodyTable
 from host.storage import keys
 from host.storage.deployments import active_deployment
-from host.storage.kv import SqliteStore
+from host.storage.sqlite_store import SqliteStore
 from host.web import errors
 from host.web.messages import STREAM_ABOVE_BYTES, to_wit_request, write_response
 from tests.assets.test_asset_binding import deploy as deploy_files

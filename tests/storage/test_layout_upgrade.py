@@ -1,7 +1,5 @@
 """A database written in the first layout is moved to versions, and serves the same bytes."""
 
-from pathlib import Path
-
 from host.assets.binding import AssetBinding
 from host.assets.build import build_assets
 from host.assets.manifest import Manifest
@@ -10,13 +8,13 @@ from host.runtime.bodies import BodyTable
 from host.runtime.values import WitRequest, WitResponse
 from host.storage import keys
 from host.storage.deployments import Deployment, active_deployment, list_versions
-from host.storage.kv import SqliteStore
-from host.storage.migrate import upgrade_layout
+from host.storage.layout_upgrade import upgrade_layout
+from host.storage.store import Store
 
 FILES = {"/index.html": b"<p>" + b"hello " * 500, "/a b.txt": b"plain"}
 
 
-def write_first_layout(store: SqliteStore, project: str) -> Manifest:
+def write_first_layout(store: Store, project: str) -> Manifest:
     """What the first version of the host wrote for a deployment: one copy, keyed by path."""
     built = build_assets(FILES)
     record = Deployment(project, "d1", 4, "sha-of-worker", "2026-11-01T00:00:00+00:00")
@@ -33,8 +31,7 @@ def write_first_layout(store: SqliteStore, project: str) -> Manifest:
     return built.manifest
 
 
-def test_a_project_in_the_first_layout_becomes_its_first_kept_version(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "kv.db")
+def test_a_project_in_the_first_layout_becomes_its_first_kept_version(store: Store) -> None:
     manifest = write_first_layout(store, "old")
     assert upgrade_layout(store) == 1
     active = active_deployment(store, "old")
@@ -52,7 +49,7 @@ def test_a_project_in_the_first_layout_becomes_its_first_kept_version(tmp_path: 
     assert (served.status, served.body) == (200, b"plain")
 
 
-def serve(store: SqliteStore, deployment: Deployment, path: str) -> WitResponse:
+def serve(store: Store, deployment: Deployment, path: str) -> WitResponse:
     """The asset binding's answer for `path`, with the body taken."""
     assets = ManifestCache(store).get(deployment)
     bodies = BodyTable(1 << 20)
@@ -65,6 +62,5 @@ def serve(store: SqliteStore, deployment: Deployment, path: str) -> WitResponse:
 OLD_NAMES = {"assets", "encoded", "manifest", "worker"}
 
 
-def test_an_empty_database_has_nothing_to_move(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "kv.db")
+def test_an_empty_database_has_nothing_to_move(store: Store) -> None:
     assert upgrade_layout(store) == 0

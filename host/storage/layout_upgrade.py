@@ -13,12 +13,12 @@ from dataclasses import replace
 
 from host.storage import keys
 from host.storage.deployments import Deployment
-from host.storage.kv import SqliteStore, Writes
+from host.storage.store import Store, Writes
 
 log = logging.getLogger("wasmhost.storage")
 
 
-def upgrade_layout(store: SqliteStore) -> int:
+def upgrade_layout(store: Store) -> int:
     """Move every project still in the first layout; how many were moved."""
     moved = 0
     for index_key in store.keys(keys.PROJECT_INDEX):
@@ -36,7 +36,7 @@ def _old(project_id: str, name: str) -> str:
     return f"project/{project_id}/{name}"
 
 
-def _move(store: SqliteStore, writes: Writes, project_id: str) -> int:
+def _move(store: Store, writes: Writes, project_id: str) -> int:
     """Move one project (checked again inside the transaction); 1 if moved."""
     worker = store.get(_old(project_id, "worker"))
     raw = store.get(keys.deployment_key(project_id))
@@ -65,7 +65,7 @@ def _move(store: SqliteStore, writes: Writes, project_id: str) -> int:
     return 1
 
 
-def _copy(store: SqliteStore, writes: Writes, project_id: str, old_key: str, etag: str) -> None:
+def _copy(store: Store, writes: Writes, project_id: str, old_key: str, etag: str) -> None:
     """Store the bytes under `old_key` under their ETag."""
     data = store.get(old_key)
     if data is not None:

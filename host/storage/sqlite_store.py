@@ -1,4 +1,5 @@
-"""The key-value table: one SQLite table (through sqlite-utils), safe for many threads.
+"""The embedded backend: one table of an SQLite file (through sqlite-utils), safe for many
+threads and processes on one machine.
 
 The host keeps its projects in the table `kv`; the guests' KV namespaces live in a table of
 their own in the same file (`host.guest_kv`), through a second store over that table.
@@ -15,17 +16,13 @@ from pathlib import Path
 import sqlite_utils
 
 from host.errors import StorageBusy
+from host.storage.store import CHUNK_SIZE, ValueGone, prefix_range
 
 TABLE = "kv"
-CHUNK_SIZE = 256 * 1024
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another one before giving up
 
 
-class ValueGone(KeyError):
-    """A value was deleted while it was being read in chunks."""
-
-
-class Writes:
+class SqliteWrites:
     """The writes of one atomic batch; visible to readers only once the batch commits."""
 
     def __init__(self, conn: sqlite3.Connection, table: str = TABLE) -> None:
@@ -53,7 +50,7 @@ class Writes:
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove every key that starts with `prefix`."""
-        low, high = _prefix_range(prefix)
+        low, high = prefix_range(prefix)
         self._conn.execute(f"DELETE FROM {self._table} WHERE key >= ? AND key < ?", (low, high))
 
 
@@ -100,6 +97,15 @@ class SqliteStore:
             self._local.conn = None
             conn.close()
 
+    def describe(self) -> str:
+        """The database file."""
+        return str(self.path)
+
+    def stored_bytes(self) -> int:
+        """The database file and its write-ahead log, in bytes."""
+        files = (self.path, self.path.with_name(self.path.name + "-wal"))
+        return sum(path.stat().st_size for path in files if path.exists())
+
     def get(self, key: str) -> bytes | None:
         """The value under `key`, or None."""
         row = self._conn.execute(f"SELECT value FROM {self.table} WHERE key = ?", (key,)).fetchone()
@@ -143,7 +149,7 @@ class SqliteStore:
 
     def keys(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, in order."""
-        low, high = _prefix_range(prefix)
+        low, high = prefix_range(prefix)
         rows = self._conn.execute(
             f"SELECT key FROM {self.table} WHERE key >= ? AND key < ? ORDER BY key", (low, high)
         )
@@ -152,7 +158,7 @@ class SqliteStore:
     def page(self, prefix: str, after: str = "", limit: int = 1000) -> list[tuple[str, bytes]]:
         """Up to `limit` keys that start with `prefix` and sort after `after`, with their
         values, in key order."""
-        low, high = _prefix_range(prefix)
+        low, high = prefix_range(prefix)
         rows = self._conn.execute(
             f"SELECT key, value FROM {self.table} WHERE key >= ? AND key < ? AND key > ?"
             " ORDER BY key LIMIT ?",
@@ -162,7 +168,7 @@ class SqliteStore:
 
     def items(self, prefix: str) -> list[tuple[str, bytes]]:
         """Every key that starts with `prefix`, with its value, in key order."""
-        low, high = _prefix_range(prefix)
+        low, high = prefix_range(prefix)
         rows = self._conn.execute(
             f"SELECT key, value FROM {self.table} WHERE key >= ? AND key < ? ORDER BY key",
             (low, high),
@@ -193,7 +199,7 @@ class SqliteStore:
             conn.execute("ROLLBACK")
 
     @contextmanager
-    def atomic(self) -> Iterator[Writes]:
+    def atomic(self) -> Iterator[SqliteWrites]:
         """A batch of writes that lands whole or not at all; StorageBusy if another writer
         keeps the database locked past the busy timeout."""
         conn = self._conn
@@ -205,22 +211,13 @@ class SqliteStore:
                 raise StorageBusy(f"another writer held the database for {seconds} s") from None
             raise
         try:
-            yield Writes(conn, self.table)
+            yield SqliteWrites(conn, self.table)
             conn.execute("COMMIT")
             self._commits += 1
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-
-
-def _prefix_range(prefix: str) -> tuple[str, str]:
-    """The half-open key range [low, high) holding exactly the keys that start with `prefix`
-    (every key for ""; no key of ours starts with the last code point)."""
-    stem = prefix.rstrip(chr(0x10FFFF))  # the last code point has no successor: carry over
-    if not stem:
-        return prefix, chr(0x10FFFF) if not prefix else prefix + chr(0x10FFFF)
-    return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)
 
 
 def _rowid(conn: sqlite3.Connection, table: str, key: str) -> int | None:
