@@ -148,6 +148,7 @@ def _deploy_local(
     target.fill(bundle)
     started = time.monotonic()
     services = Services.create(settings)
+    where = services.store.describe()
     try:
         deployment = run_deploy(
             services,
@@ -164,7 +165,7 @@ def _deploy_local(
         click.echo(json.dumps(describe(deployment), indent=2, sort_keys=True))
         return
     click.echo(
-        f"deployed {target.project} version {deployment.version} to {settings.db}"
+        f"deployed {target.project} version {deployment.version} to {where}"
         f" in {time.monotonic() - started:.1f} s"
         f" ({len(bundle.files)} files, worker {deployment.worker_sha256[:12]})"
     )

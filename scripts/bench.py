@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Any
 
 from benchmark import answers, attack, machine, oneshots, report, throughput
+from benchmark import postgres_rows as postgres
 from benchmark.examples import LANGUAGES, Example, prepare
 from benchmark.install import InstallError, ensure_wrk
 from benchmark.plan import Plan
@@ -45,6 +46,7 @@ ORDER = (
     oneshots.RESTART[0],
     oneshots.FILES[0],
     "workers-2-vs-1",
+    *postgres.KEYS,
     oneshots.RSS[0],
     *attack.KEYS,
 )
@@ -105,6 +107,8 @@ def run(plan: Plan, workers: int, threads: int, attack_only: bool = False) -> li
         processes.stop(host)
         say("--workers 2 against --workers 1")
         rows += measure_scaling(session, examples, recording)
+        say("PostgreSQL against SQLite")
+        rows += postgres.postgres_rows(session, examples, recording)
         rows += [oneshots.rss_row(session, example) for example in examples]
         return rows + attack.attack_rows(session, examples[0])
 

@@ -11,15 +11,24 @@ from .session import Session
 BASELINE_APP = Path(__file__).with_name("baseline.py")
 
 
-def start_wasmhost(session: Session, workers: int | None = None) -> Server:
-    """Start `wasmhost serve` on a free loopback port and wait until it listens."""
+def start_wasmhost(
+    session: Session,
+    workers: int | None = None,
+    db: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> Server:
+    """Start `wasmhost serve` on a free loopback port (on the bench's SQLite database unless
+    told another) and wait until it listens."""
     workers = workers or session.workers
     space = session.space
     space.logs.mkdir(exist_ok=True)
-    argv = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", str(space.db)]
+    db = db or str(space.db)
+    argv = [sys.executable, "-m", "host", "serve", "--port", "0", "--db", db, *extra]
     argv += ["--workers", str(workers), "--threads", str(session.threads)]
-    log = space.logs / f"wasmhost-{workers}w.log"
-    return session.processes.start(f"wasmhost --workers {workers}", argv, space.env(), log)
+    backend = "postgresql" if db.startswith("postgresql") else "sqlite"
+    log = space.logs / f"wasmhost-{workers}w-{backend}.log"
+    name = f"wasmhost --workers {workers} ({backend})"
+    return session.processes.start(name, argv, space.env(), log)
 
 
 def start_baseline(session: Session, workers: int | None = None) -> Server:
