@@ -29,7 +29,7 @@ from host.storage.store import CHUNK_SIZE, ValueGone, prefix_range
 
 CONNECT_SECONDS = 10  # how long to wait for the server (or a free pooled connection)
 LOCK_TIMEOUT = "10s"  # how long a writer waits for another one before giving up
-POOL_SIZE = 40  # connections per store and process, at most (waitress threads and a few)
+POOL_SIZE = 10  # connections per store and process, at most (each is held for one query)
 
 
 class PostgresWrites:
