@@ -176,6 +176,12 @@ class Settings:
         10, "Versions kept per project for rollback (with the active one); older ones are deleted."
     )
     compiled_cache_size: int = _setting(16, "Compiled components kept in memory.")
+    asset_cache_mb: int = _setting(
+        32,
+        "Small asset files (up to 256 KiB each) kept in memory per worker process, so serving"
+        " one reads no database (0: none).",
+        minimum=0,
+    )
     compiled_disk_mb: int = _setting(
         4096,
         "Disk space the compiled-component cache may take; beyond it the least recently used"

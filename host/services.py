@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from wasmtime import Engine
 
 from host.allocator import FreedMemory
+from host.assets.file_cache import FileCache
 from host.config import MIB, Settings
 from host.guest_kv import open_kv_store
 from host.metrics_dir import shared_folder
@@ -35,6 +36,7 @@ class Services:
     freed_memory: FreedMemory  # gives the allocator's freed memory back now and then
     recent: RecentRequests  # each project's last requests, for the control page
     secret_box: SecretBox  # seals and opens project secrets
+    asset_files: FileCache  # small asset files kept in memory
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -75,6 +77,7 @@ class Services:
             freed_memory=FreedMemory().start(),
             recent=RecentRequests(shared_folder()).start(),
             secret_box=SecretBox(key),
+            asset_files=FileCache(settings.asset_cache_mb * MIB),
         )
 
     def close(self) -> None:

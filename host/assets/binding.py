@@ -8,6 +8,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from host.assets.encodings import IDENTITY
+from host.assets.file_cache import FileCache
 from host.assets.handler import AssetResponse, handle_asset_request
 from host.assets.manifest import AssetEntry, Manifest
 from host.assets.options import AssetOptions
@@ -37,9 +38,12 @@ class StoredAsset:
     start: int
     size: int
     whole: bool
+    files: FileCache | None = None  # small files kept in memory
 
     def read(self) -> bytes:
         """All the bytes at once."""
+        if self.whole and self.files is not None and self.files.keeps(self.size):
+            return self._found(self.files.get(self.store, self.key, self.size))
         if self.whole:
             return self._found(self.store.get(self.key))
         return self._found(self.store.get_slice(self.key, self.start, self.size))
@@ -50,7 +54,10 @@ class StoredAsset:
         return self._found(self.store.get_slice(self.key, self.start + offset, length))
 
     def chunks(self) -> Generator[bytes, None, None]:
-        """The bytes in chunks; the row is found now, its bytes read as the chunks are taken."""
+        """The bytes in chunks; the row is found now, its bytes read as the chunks are taken
+        (a small whole file: at once, from memory when it was read before)."""
+        if self.whole and self.files is not None and self.files.keeps(self.size):
+            return _one_chunk(self.read())
         return self._found(self.store.chunks(self.key, self.start, self.size))
 
     def _found(self, value: _Found | None) -> _Found:
@@ -70,8 +77,10 @@ class AssetBinding:
         options: AssetOptions,
         store: Store,
         bodies: BodyTable,
+        files: FileCache | None = None,
     ) -> None:
         self._project_id = project_id
+        self._files = files
         self._manifest = manifest
         self._options = options
         self._store = store
@@ -126,9 +135,15 @@ class AssetBinding:
         label = f"{self._project_id}: {pathname}"
         if byte_range is None:
             size = entry.representation(encoding).size
-            return StoredAsset(self._store, key, label, 0, size, whole=True)
+            return StoredAsset(self._store, key, label, 0, size, True, self._files)
         start, length = byte_range.start, byte_range.length
         return StoredAsset(self._store, key, label, start, length, whole=False)
+
+
+def _one_chunk(data: bytes) -> Generator[bytes, None, None]:
+    """The bytes as one chunk (none if empty)."""
+    if data:
+        yield data
 
 
 def _split_url(url: str) -> tuple[str, str, str]:

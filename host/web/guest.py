@@ -102,8 +102,8 @@ class ProjectRequest:
         """The asset binding of this request's deployment."""
         assets = self._manifests.get(self._deployment)
         project_id = self._deployment.project_id
-        store = self._services.store
-        return AssetBinding(project_id, assets.manifest, assets.options, store, self.bodies)
+        store, files = self._services.store, self._services.asset_files
+        return AssetBinding(project_id, assets.manifest, assets.options, store, self.bodies, files)
 
     def _kv_calls(self) -> KvCalls:
         """This request's KV calls (made on first use)."""

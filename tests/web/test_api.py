@@ -252,9 +252,9 @@ def test_a_change_while_another_writer_holds_the_database_is_503_and_changes_not
 ) -> None:
     import sqlite3
 
-    from host.storage import kv
+    from host.storage import sqlite_store
 
-    monkeypatch.setattr(kv, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 100)
     settings = Settings(db=tmp_path / "h.db", cache_dir=tmp_path / "c", token=TOKEN)
     app = create_app(settings)
     try:

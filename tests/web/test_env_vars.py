@@ -2,6 +2,7 @@
 outside the database and never shown, each project's its own. The guest here is a WAT component
 that answers with everything `env.vars()` gives it as response headers."""
 
+import base64
 import json
 import os
 import sqlite3
@@ -15,6 +16,7 @@ from wasmtime import wat2wasm
 
 from host.bundle import Bundle
 from host.config import Settings
+from host.errors import WasmhostError
 from host.upload import pack
 from host.web.app import WasmHost, create_app
 from tests.runtime import wat_guests
@@ -146,12 +148,27 @@ def test_bad_secrets_are_refused(app: WasmHost) -> None:
     assert api(app, "GET", "/v1/projects/site").json["active"]["version"] == 1
 
 
-def test_secrets_sealed_under_another_key_do_not_open(app: WasmHost, tmp_path: Path) -> None:
+def test_a_host_given_another_secrets_key_refuses_to_start(app: WasmHost, tmp_path: Path) -> None:
+    deploy(app, "site", None)
+    other = Settings(
+        db=tmp_path / "h.db", cache_dir=tmp_path / "c", secrets_key_file=tmp_path / "k2"
+    )
+    with pytest.raises(WasmhostError, match=r"the secrets key .*k2 is not the one .*h\.db is used"):
+        create_app(other)
+
+
+def test_a_sealed_secret_tampered_with_does_not_open(app: WasmHost, tmp_path: Path) -> None:
     deploy(app, "site", None)
     api(app, "PUT", "/v1/projects/site/secrets/KEY", {"value": "v"})
-    other = create_app(
-        Settings(db=tmp_path / "h.db", cache_dir=tmp_path / "c", secrets_key_file=tmp_path / "k2")
-    )
+    with sqlite3.connect(tmp_path / "h.db") as db:
+        (raw,) = db.execute("SELECT value FROM kv WHERE key = 'project/site/deployment'").fetchone()
+        record = json.loads(raw)
+        record["secrets"]["KEY"] = base64.b64encode(b"\0" * 40).decode()
+        db.execute(
+            "UPDATE kv SET value = ? WHERE key = 'project/site/deployment'",
+            (json.dumps(record).encode(),),
+        )
+    other = create_app(Settings(db=tmp_path / "h.db", cache_dir=tmp_path / "c"))
     try:
         reply = falcon.testing.TestClient(other).simulate_get(
             "/", headers={"Host": "site.localhost"}
