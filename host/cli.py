@@ -121,16 +121,15 @@ def _prepare_database(settings: Settings) -> tuple[int, str]:
     No connection crosses the fork: every store made here is closed again.
     """
     from host.guest_kv import open_kv_store
-    from host.secret_box import load_key
     from host.storage.deployments import list_deployments
-    from host.storage.secrets import check_secrets_key
+    from host.storage.secrets import open_secrets_key
     from host.storage.store import open_store
 
     try:
         store = open_store(settings.db)
         try:
             open_kv_store(settings.db).close()
-            check_secrets_key(store, load_key(settings.secrets_key_path), settings.secrets_key_path)
+            open_secrets_key(store, settings.secrets_key_path)
             return len(list_deployments(store)), store.describe()
         finally:
             store.close()  # no connection may cross the fork into the workers

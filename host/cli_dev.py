@@ -26,10 +26,9 @@ from host.errors import WasmhostError
 @click.option("--port", default=8787, show_default=True, help="Port to listen on (0: any).")
 @click.option(
     "--db",
-    type=click.Path(path_type=Path),
-    help="The dev database [DIR/.wasmhost/dev.db], apart from any host's.",
+    help="The dev database, a file or URL [DIR/.wasmhost/dev.db], apart from any host's.",
 )
-def dev(folder: Path, project: str | None, bind: str, port: int, db: Path | None) -> None:
+def dev(folder: Path, project: str | None, bind: str, port: int, db: str | None) -> None:
     """Build, deploy and serve a project folder; rebuild and redeploy on every change.
 
     The next request after a change sees it. While a change does not build or deploy, every

@@ -9,10 +9,9 @@ import click
 from host.config import Settings
 from host.errors import WasmhostError
 from host.guest_kv import open_kv_store
-from host.secret_box import load_key
 from host.storage.layout_upgrade import upgrade_layout
 from host.storage.project_copy import Databases, ProjectExists, copy_project, project_ids
-from host.storage.secrets import check_secrets_key
+from host.storage.secrets import check_secrets_key, open_secrets_key
 from host.storage.store import open_store
 
 
@@ -37,10 +36,9 @@ def migrate(
     """
     settings = _settings(source, secrets_key_file)
     try:
-        key = load_key(settings.secrets_key_path)
         origin = Databases(open_store(source), open_kv_store(source))
         upgrade_layout(origin.store)
-        check_secrets_key(origin.store, key, settings.secrets_key_path)
+        key = open_secrets_key(origin.store, settings.secrets_key_path)
         destination = Databases(open_store(target), open_kv_store(target))
         check_secrets_key(destination.store, key, settings.secrets_key_path)
     except WasmhostError as error:

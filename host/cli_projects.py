@@ -18,6 +18,7 @@ import click
 
 from host.config import DB_HELP
 from host.control_client import Control, ControlError, local_or_remote
+from host.errors import WasmhostError
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_HELP = "Exit codes: 0 done, 1 refused, 2 usage, 3 no such project or version, 4 unreachable."
@@ -82,6 +83,8 @@ def control(db: str | None, url: str | None, token: str | None) -> Iterator[Cont
         target = local_or_remote(db, url, token)
     except ControlError as error:
         raise failed(error) from None
+    except WasmhostError as error:  # the database could not be opened
+        raise Refused(str(error)) from None
     try:
         yield target
     except ControlError as error:

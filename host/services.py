@@ -16,9 +16,9 @@ from host.runtime.engine import EpochTicker, create_engine
 from host.runtime.loader import Loader
 from host.runtime.pool import PoolLimits
 from host.runtime.sandbox import Limits, Sandbox
-from host.secret_box import SecretBox, load_key
+from host.secret_box import SecretBox
 from host.storage.layout_upgrade import upgrade_layout
-from host.storage.secrets import artifact_key, check_secrets_key
+from host.storage.secrets import artifact_key, open_secrets_key
 from host.storage.store import Store, open_store
 
 
@@ -45,8 +45,7 @@ class Services:
         engine = create_engine()
         store = open_store(settings.db)
         upgrade_layout(store)
-        key = load_key(settings.secrets_key_path)
-        check_secrets_key(store, key, settings.secrets_key_path)
+        key = open_secrets_key(store, settings.secrets_key_path)
         limits = Limits(
             cpu_deadline_ms=settings.cpu_deadline_ms,
             wall_clock_ms=settings.wall_clock_ms,

@@ -188,8 +188,7 @@ class Loader:
         if found is None:
             return False
         mac, artifact = found
-        self._write_file(self._path(sha256), artifact)
-        self._write_file(self._path(sha256, ".mac"), mac)
+        self._keep_on_disk(sha256, artifact, mac)
         return True
 
     def _authentic(self, fd: int, sha256: str, expected: bytes) -> bool:
@@ -214,16 +213,20 @@ class Loader:
             raise
         artifact = bytes(component.serialize())
         mac = self._mac(sha256, artifact)
-        self._write_file(self._path(sha256), artifact)
-        self._write_file(self._path(sha256, ".mac"), mac)
+        self._keep_on_disk(sha256, artifact, mac)
         if self._shared is not None:
             self._shared.publish(sha256, mac, artifact)
+        return worker
+
+    def _keep_on_disk(self, sha256: str, artifact: bytes, mac: bytes) -> None:
+        """Write an artifact and its MAC to the disk cache, keeping the cache within its size."""
+        self._write_file(self._path(sha256), artifact)
+        self._write_file(self._path(sha256, ".mac"), mac)
         dropped = keep_within(
             self._dir.glob("*.cwasm"), self._disk_bytes, lambda p: [p.with_suffix(".mac")]
         )
         if dropped:
             log.info("compiled cache over its size: dropped %d least recently used", len(dropped))
-        return worker
 
     def _write_file(self, target: Path, data: bytes) -> None:
         """Write to a private temporary file, then rename into place."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from host.errors import StorageBusy
 from host.storage import keys
 from host.storage.store import Store
 
@@ -36,11 +37,19 @@ class SharedArtifacts:
 
     def publish(self, sha256: str, mac: bytes, artifact: bytes) -> None:
         """Offer an artifact this host compiled to the others (replacing one that failed its
-        check: the host got here by compiling)."""
-        with self._store.atomic() as writes:
-            writes.put(keys.compiled_key(sha256, self._fingerprint), mac + artifact)
+        check: the host got here by compiling). Best effort: a busy or unreachable database
+        only means the others compile it too."""
+        try:
+            with self._store.atomic() as writes:
+                writes.put(keys.compiled_key(sha256, self._fingerprint), mac + artifact)
+        except StorageBusy as error:
+            log.warning("compiled artifact %s not shared: %s", sha256[:12], error)
 
     def forget(self, sha256: str) -> None:
-        """Drop every engine's artifact of a component no project keeps any more."""
-        with self._store.atomic() as writes:
-            writes.delete_prefix(keys.compiled_prefix(sha256))
+        """Drop every engine's artifact of a component no project keeps any more (best effort:
+        what is left costs room, never correctness; the next deploy that releases it retries)."""
+        try:
+            with self._store.atomic() as writes:
+                writes.delete_prefix(keys.compiled_prefix(sha256))
+        except StorageBusy as error:
+            log.warning("shared artifact %s not dropped: %s", sha256[:12], error)

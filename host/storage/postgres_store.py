@@ -28,6 +28,8 @@ from host.storage.changes import ChangeFeed
 from host.storage.store import CHUNK_SIZE, ValueGone, prefix_range
 
 CONNECT_SECONDS = 10  # how long to wait for the server (or a free pooled connection)
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}  # ~25 s to notice
+IDLE_IN_BATCH = "60s"  # a batch whose host went silent loses its lock after this
 LOCK_TIMEOUT = "10s"  # how long a writer waits for another one before giving up
 POOL_SIZE = 10  # connections per store and process, at most (each is held for one query)
 
@@ -88,7 +90,8 @@ class PostgresStore:
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_SECONDS, **KEEPALIVE},
+            check=ConnectionPool.check_connection,  # one dropped by a restart is replaced
             timeout=CONNECT_SECONDS,
             open=False,
             name=f"wasmhost-{table}",
@@ -112,8 +115,9 @@ class PostgresStore:
                             ).format(t=self._ident)
                         )
                 row = c.execute("SELECT current_schema()").fetchone()
-        except psycopg.OperationalError as error:
-            raise StorageUnavailable(f"cannot reach {self.describe()}: {error}") from None
+        except psycopg.Error as error:
+            kind = type(error).__name__
+            raise StorageUnavailable(f"cannot use {self.describe()}: {kind}: {error}") from None
         return str(row[0]) if row else "public"
 
     def describe(self) -> str:
@@ -281,9 +285,12 @@ class PostgresStore:
     def atomic(self) -> Iterator[PostgresWrites]:
         """A batch of writes that lands whole or not at all, one batch per table at once across
         every host; StorageBusy if another writer holds the table past the lock timeout."""
-        with self._bound_connection() as (conn, _):
-            conn.execute("BEGIN")
+        with self._bound_connection() as (conn, nested):
+            if nested:
+                raise RuntimeError("atomic() inside atomic() or snapshot() is not supported")
+            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")  # reads see the last writer's
             try:
+                conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_IN_BATCH}'")
                 conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
             except psycopg.errors.LockNotAvailable:

@@ -2,8 +2,9 @@
 
 A project is copied whole: its versions, manifests, files and workers with their index keys in
 one transaction on the target (so it appears there complete or not at all), after its guests'
-KV entries. Values are read one at a time, so a project's size never has to fit in memory.
-Secrets stay sealed: the target's hosts need the source's secrets key file.
+KV entries in one of their own (each checking first that the target has no such project).
+Values are read one at a time, so a project's size never has to fit in memory. Secrets stay
+sealed: the target's hosts need the source's secrets key file.
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def project_ids(source: Store) -> list[str]:
 
 def copy_project(source: Databases, target: Databases, project_id: str) -> Copied:
     """Copy one project; ProjectExists if the target has it already (nothing is written)."""
-    if target.store.has(keys.project_index_key(project_id)):
-        raise ProjectExists(f"{project_id} already exists in {target.store.describe()}")
-    kv_keys, kv_bytes = _copy_all(source.kv, target.kv, _kv_keys(source.kv, project_id))
+    with source.kv.snapshot(), target.kv.atomic() as writes:
+        _refuse_existing(target.store, project_id)
+        kv_keys, kv_bytes = _write_each(source.kv, writes, _kv_keys(source.kv, project_id))
     with source.store.snapshot(), target.store.atomic() as writes:
-        if target.store.has(keys.project_index_key(project_id)):  # made meanwhile
-            raise ProjectExists(f"{project_id} already exists in {target.store.describe()}")
+        _refuse_existing(target.store, project_id)  # made meanwhile
         count, size = _write_each(source.store, writes, _project_keys(source.store, project_id))
     return Copied(project_id, count + kv_keys, size + kv_bytes)
+
+
+def _refuse_existing(target: Store, project_id: str) -> None:
+    """ProjectExists if the target has the project."""
+    if target.has(keys.project_index_key(project_id)):
+        raise ProjectExists(f"{project_id} already exists in {target.describe()}")
 
 
 def _project_keys(store: Store, project_id: str) -> Iterator[str]:
@@ -68,12 +74,6 @@ def _kv_keys(kv: Store, project_id: str) -> Iterator[str]:
     """Every key of the guests' KV table that belongs to the project."""
     yield from kv.keys(f"{project_id}/")
     yield f"{USAGE}{project_id}"
-
-
-def _copy_all(source: Store, target: Store, names: Iterator[str]) -> tuple[int, int]:
-    """Copy keys between two stores in one transaction on the target; how many, how large."""
-    with source.snapshot(), target.atomic() as writes:
-        return _write_each(source, writes, names)
 
 
 def _write_each(source: Store, writes: Writes, names: Iterator[str]) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 A restarted host would otherwise make the first request to each project wait while its
 compiled component is read, authenticated and mapped (tens of milliseconds for a Python
 guest). Loading happens before the host says it is ready; only components already compiled
-on disk are loaded, at most as many as the loader keeps in memory.
+(on disk, or by another host sharing the PostgreSQL database) are loaded, at most as many as
+the loader keeps in memory.
 """
 
 from __future__ import annotations

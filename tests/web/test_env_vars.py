@@ -17,6 +17,7 @@ from wasmtime import wat2wasm
 from host.bundle import Bundle
 from host.config import Settings
 from host.errors import WasmhostError
+from host.secret_box import load_key
 from host.upload import pack
 from host.web.app import WasmHost, create_app
 from tests.runtime import wat_guests
@@ -153,6 +154,7 @@ def test_a_host_given_another_secrets_key_refuses_to_start(app: WasmHost, tmp_pa
     other = Settings(
         db=tmp_path / "h.db", cache_dir=tmp_path / "c", secrets_key_file=tmp_path / "k2"
     )
+    load_key(tmp_path / "k2")
     with pytest.raises(WasmhostError, match=r"the secrets key .*k2 is not the one .*h\.db is used"):
         create_app(other)
 
