@@ -192,6 +192,9 @@ class Settings:
     warm_memory_mb: int = _setting(
         1024, "Process memory (RSS) above which ready instances are dropped, oldest first."
     )
+    warm_idle_seconds: float = _setting(
+        60.0, "How long a ready instance may stay unused before it is dropped.", minimum=0
+    )
     instance_max_requests: int = _setting(
         1000, "Requests one instance serves before a fresh one replaces it."
     )

@@ -56,6 +56,7 @@ class Services:
             per_project=settings.warm_instances_per_project,
             total=settings.warm_instances,
             max_rss_bytes=settings.warm_memory_mb * MIB,
+            idle_seconds=settings.warm_idle_seconds,
         )
         sandbox = Sandbox(engine, limits, pool, settings.project_memory_mb * MIB)
         return cls(

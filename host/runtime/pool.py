@@ -3,14 +3,17 @@
 A request borrows an instance of its project's current deployment (`take`) and hands it back
 when done (`give`); the caller gives back only instances that may be reused. Bounds: instances
 per project, instances in all, and the process's memory (resident set size): while it is above
-the budget, the least recently used instances are dropped. A project whose deployment changed
-loses every instance of the old one at its next request.
+the budget, the least recently used instances are dropped. An instance left idle for
+`idle_seconds` is dropped too, so a project keeps as many as its recent concurrency needs, not
+as many as its busiest moment ever did. A project whose deployment changed loses every
+instance of the old one at its next request.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -27,6 +30,7 @@ class PoolLimits:
     per_project: int = 8
     total: int = 64
     max_rss_bytes: int = 1024 * 1024 * 1024
+    idle_seconds: float = 60.0
 
 
 @dataclass
@@ -35,6 +39,7 @@ class _ProjectInstances:
 
     deployment_id: str
     idle: list[Instance] = field(default_factory=list)
+    since: list[float] = field(default_factory=list)  # when each went idle (monotonic)
 
 
 class InstancePool:
@@ -58,6 +63,7 @@ class InstancePool:
                 self._projects.move_to_end(project_id)
                 self._count -= 1
                 meters().warm_instances.set(self._count)
+                entry.since.pop()
                 return entry.idle.pop()
             meters().warm_instances.set(self._count)
         _drop(stale)  # the old deployment's Stores are freed here, outside the lock
@@ -72,13 +78,15 @@ class InstancePool:
                 dropped = self._remove_project(project_id)
                 entry = self._projects[project_id] = _ProjectInstances(deployment_id)
             self._projects.move_to_end(project_id)
+            now = time.monotonic()
             entry.idle.append(instance)
+            entry.since.append(now)
             self._count += 1
             if len(entry.idle) > self._limits.per_project:
-                dropped.append(entry.idle.pop(0))
-                self._count -= 1
+                dropped.append(self._pop_oldest(project_id, entry))
             while self._count > self._limits.total:
                 dropped.append(self._pop_least_recent())
+            dropped += self._idle_too_long(now)
             meters().warm_instances.set(self._count)
         _drop(dropped)  # the Stores are freed here, outside the lock
         self._keep_within_memory()
@@ -112,11 +120,25 @@ class InstancePool:
     def _pop_least_recent(self) -> Instance:
         """Take out the oldest instance of the least recently used project (lock held)."""
         project_id, entry = next(iter(self._projects.items()))
+        return self._pop_oldest(project_id, entry)
+
+    def _pop_oldest(self, project_id: str, entry: _ProjectInstances) -> Instance:
+        """Take out a project's longest idle instance (lock held)."""
         instance = entry.idle.pop(0)
+        entry.since.pop(0)
         self._count -= 1
         if not entry.idle:
             del self._projects[project_id]
         return instance
+
+    def _idle_too_long(self, now: float) -> list[Instance]:
+        """Take out every instance idle for longer than the limit (lock held)."""
+        expired = []
+        oldest_allowed = now - self._limits.idle_seconds
+        for project_id, entry in list(self._projects.items()):
+            while entry.idle and entry.since[0] < oldest_allowed:
+                expired.append(self._pop_oldest(project_id, entry))
+        return expired
 
     def _keep_within_memory(self) -> None:
         """Drop least recently used instances while the process is over its memory budget."""

@@ -126,6 +126,18 @@ def test_pool_keeps_the_most_recently_used_within_its_bounds(
     assert sandbox.pool.count("d") == 2
 
 
+def test_instances_idle_too_long_are_dropped(engine: object, loader: Loader) -> None:
+    sandbox = Sandbox(engine, Limits(), PoolLimits(idle_seconds=0.2))  # type: ignore[arg-type]
+    counter = compiled(loader, wat_guests.guest(wat_guests.COUNT))
+    a = PoolKey("a", "1")
+    with sandbox.lease(counter, a), sandbox.lease(counter, a):
+        pass  # two at once: both kept
+    assert sandbox.pool.count("a") == 2
+    time.sleep(0.3)
+    serve(sandbox, counter, key=PoolKey("b", "1"))  # any instance given back sweeps them all
+    assert (sandbox.pool.count("a"), sandbox.pool.count("b")) == (0, 1)
+
+
 def test_memory_budget_drops_idle_instances(engine: object, loader: Loader) -> None:
     sandbox = Sandbox(engine, Limits(), PoolLimits(max_rss_bytes=1))  # type: ignore[arg-type]
     counter = compiled(loader, wat_guests.guest(wat_guests.COUNT))
