@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from host import logs, server
+from host.allocator import limit_arenas
 from host.cli_build import build
 from host.cli_deploy import deploy
 from host.cli_dev import dev
@@ -77,6 +78,7 @@ def serve(config: Path | None, **flags: Any) -> None:
     except WasmhostError as error:
         raise click.ClickException(str(error)) from None
     logs.configure(settings.log_level, settings.log_format)
+    limit_arenas()  # before the database's pool starts threads
     projects, where = _prepare_database(settings)
     workers = settings.worker_count
 
