@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
@@ -28,8 +29,9 @@ class ChangeFeed:
     """`token()`: a number that changes once a commit was announced on `channel` (numbers are
     never reused, so a changed one is always a different one)."""
 
-    def __init__(self, url: str, channel: str) -> None:
+    def __init__(self, url: str, channel: str, redact: Callable[[str], str]) -> None:
         self._url = url
+        self._redact = redact  # takes the password out of error messages
         self._channel = channel
         self._counter = itertools.count(1)  # thread-safe increments
         self._count = 0
@@ -71,7 +73,8 @@ class ChangeFeed:
                 self._listen()
             except psycopg.Error as error:
                 if self._listening and not self._stopped.is_set():
-                    log.warning("change feed lost its connection (%s); reconnecting", error)
+                    reason = self._redact(str(error))
+                    log.warning("change feed lost its connection (%s); reconnecting", reason)
             self._listening = False
             self._stopped.wait(RETRY_SECONDS)
 

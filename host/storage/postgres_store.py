@@ -17,6 +17,7 @@ import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
@@ -85,7 +86,7 @@ class PostgresStore:
         name = f"{schema}.{table}"
         self._lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], signed=True)
         self._channel = "wasmhost_" + hashlib.sha256(name.encode()).hexdigest()[:16]
-        self._changes = ChangeFeed(url, self._channel)
+        self._changes = ChangeFeed(url, self._channel, self.redact)
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -117,7 +118,8 @@ class PostgresStore:
                 row = c.execute("SELECT current_schema()").fetchone()
         except psycopg.Error as error:
             kind = type(error).__name__
-            raise StorageUnavailable(f"cannot use {self.describe()}: {kind}: {error}") from None
+            reason = self.redact(str(error))
+            raise StorageUnavailable(f"cannot use {self.describe()}: {kind}: {reason}") from None
         return str(row[0]) if row else "public"
 
     def describe(self) -> str:
@@ -128,6 +130,11 @@ class PostgresStore:
             return "a PostgreSQL database (the URL does not parse)"
         where = f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
         return f"postgresql://{parts.get('user', '')}@{where}/{parts.get('dbname', '')}"
+
+    def redact(self, text: str) -> str:
+        """`text` without the URL's password (libpq may quote what it could not parse)."""
+        password = urlsplit(self.url).password
+        return text.replace(password, "***") if password else text
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -141,7 +148,7 @@ class PostgresStore:
             with self._open_pool().connection() as conn:
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as error:
-            raise StorageUnavailable(f"{self.describe()}: {error}") from None
+            raise StorageUnavailable(f"{self.describe()}: {self.redact(str(error))}") from None
 
     def _open_pool(self) -> ConnectionPool:
         """The pool, opened on first use (its threads start in the process that uses it)."""

@@ -129,3 +129,14 @@ def test_keys_may_hold_any_code_point(store: Store) -> None:
             w.put(key, key.encode())
     assert sorted(store.keys("")) == sorted(odd)
     assert [store.get(key) for key in odd] == [key.encode() for key in odd]
+
+
+def test_an_unreachable_or_unparsable_postgresql_url_is_named_without_its_password() -> None:
+    from host.errors import StorageUnavailable
+    from host.storage.store import open_store
+
+    for url in ("postgresql://me:s3cret@127.0.0.1:1/db", "postgresql://me:s3%zzcret@127.0.0.1/db"):
+        with pytest.raises(StorageUnavailable) as raised:
+            open_store(url)
+        message = str(raised.value)
+        assert message.startswith("cannot use ") and "s3" not in message, message
