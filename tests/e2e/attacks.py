@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import select
+import shutil
 import socket
 import sqlite3
 import time
@@ -100,11 +101,13 @@ def attack_site(out: Path) -> Path:
 def start_attack_host(
     work: Path, cache: Path, prepared: Path, threads: int, **settings: int
 ) -> Started:
-    """`wasmhost serve --workers 1 --threads THREADS` on a copy of the prepared database,
-    settings given as keyword arguments (`project_concurrency=3` sets
+    """`wasmhost serve --workers 1 --threads THREADS` on a copy of the prepared database (and
+    its secrets key), settings given as keyword arguments (`project_concurrency=3` sets
     WASMHOST_PROJECT_CONCURRENCY)."""
     with sqlite3.connect(prepared) as source, sqlite3.connect(work / "host.db") as copy:
         source.backup(copy)
+    key = ".secrets-key"
+    shutil.copy2(prepared.with_name(prepared.name + key), work / f"host.db{key}")
     env = {f"WASMHOST_{name.upper()}": str(value) for name, value in settings.items()}
     return start_host(work, cache, "--workers", "1", "--threads", str(threads), env=env)
 
