@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from host.secret_box import load_key
 from scripts.benchmark.postgres import PostgresServer
 from tests.conftest import TOKEN, Started, run_cli, start_host, stop_host
 
@@ -170,7 +171,7 @@ def test_a_project_moves_from_sqlite_with_its_sealed_secrets_and_its_key(
     assert again.returncode == 1 and "hello already exists" in again.stderr
 
 
-def test_a_host_with_another_secrets_key_refuses_to_start(
+def test_a_host_without_the_databases_secrets_key_refuses_to_start(
     database: str, tmp_path: Path, compiled_cache: Path
 ) -> None:
     for name in ("first", "second"):
@@ -178,7 +179,10 @@ def test_a_host_with_another_secrets_key_refuses_to_start(
     key = ("--secrets-key-file", str(tmp_path / "first-key"))
     stop_host(start_host(tmp_path / "first", compiled_cache, *key, db=database))
     other = ("--secrets-key-file", str(tmp_path / "second-key"))
-    with pytest.raises(AssertionError, match="is not the one"):
+    with pytest.raises(AssertionError, match=r"no secrets key at .*second-key"):
+        start_host(tmp_path / "second", compiled_cache, *other, db=database)  # none is made
+    load_key(tmp_path / "second-key")
+    with pytest.raises(AssertionError, match="second-key is not the one"):
         start_host(tmp_path / "second", compiled_cache, *other, db=database)
 
 
