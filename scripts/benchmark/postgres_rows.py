@@ -14,13 +14,12 @@ from .answers import Recording
 from .examples import Example
 from .postgres import PostgresMissing, PostgresServer
 from .progress import say
-from .rows import TIMES, Row, failed_row, failures
+from .rows import TIMES, Row, failed_row, failures, rate_ratio
 from .scenarios import SCENARIOS, Scenario
 from .servers import start_wasmhost
 from .session import Session
 from .throughput import drive
 from .wasmhost import ROOT, CommandFailed
-from .wrk import WrkResult
 
 MEASURED = SCENARIOS[:2]  # /api/hello and a small asset
 KEYS = tuple(f"postgresql-{scenario.key}" for scenario in MEASURED)
@@ -79,7 +78,7 @@ def _row(
         for port in (postgres_port, sqlite_port)
     ]
     on_postgres, on_sqlite = runs
-    ratio = _rate_ratio(on_postgres, on_sqlite)
+    ratio = rate_ratio(on_postgres, on_sqlite)
     say(f"{example.project} {scenario.key} PostgreSQL / SQLite: {ratio:.2f}x")
     rates = f"{on_postgres.requests_per_second:,.0f} vs {on_sqlite.requests_per_second:,.0f}"
     return Row(
@@ -98,10 +97,3 @@ def _missing(scenario: Scenario, example: Example, why: str) -> Row:
     """The row of a scenario that could not be measured."""
     key, title = f"postgresql-{scenario.key}", f"PostgreSQL / SQLite backend, {scenario.title}"
     return failed_row(key, title, example.language, TIMES, why)
-
-
-def _rate_ratio(first: WrkResult, second: WrkResult) -> float:
-    """The first run's rate over the second's (0 when the second is 0)."""
-    if not second.requests_per_second:
-        return 0.0
-    return first.requests_per_second / second.requests_per_second

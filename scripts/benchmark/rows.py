@@ -78,3 +78,10 @@ def failures(server: str, result: WrkResult) -> list[str]:
     if result.socket_errors:
         problems.append(f"{server}: {result.socket_errors} socket errors")
     return problems
+
+
+def rate_ratio(first: WrkResult, second: WrkResult) -> float:
+    """The first run's rate over the second's (0 when the second answered nothing)."""
+    if not second.requests_per_second:
+        return 0.0
+    return first.requests_per_second / second.requests_per_second

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .answers import Recording
 from .examples import Example
 from .processes import Server
-from .rows import TIMES, Row, failures
+from .rows import TIMES, Row, failures, rate_ratio
 from .scenarios import SCENARIOS
 from .servers import start_baseline, start_wasmhost
 from .session import Session
@@ -55,7 +55,7 @@ def _row(
         f" (baseline {base_2.requests_per_second:,.0f} vs {base_1.requests_per_second:,.0f})"
     )
     named = (("wasmhost", host_1), ("wasmhost", host_2), ("baseline", base_1), ("baseline", base_2))
-    scaling = _rate_ratio(host_2, host_1)
+    scaling = rate_ratio(host_2, host_1)
     return Row(
         "workers-2-vs-1",
         "`--workers 2` / `--workers 1`, `/api/hello`",
@@ -63,14 +63,7 @@ def _row(
         TIMES,
         scaling,
         [scaling],
-        baseline=_rate_ratio(base_2, base_1),
+        baseline=rate_ratio(base_2, base_1),
         detail=detail,
         problems=[problem for name, run in named for problem in failures(name, run)],
     )
-
-
-def _rate_ratio(more: WrkResult, fewer: WrkResult) -> float:
-    """How many times the first run's rate is the second's (0 when the second is 0)."""
-    if not fewer.requests_per_second:
-        return 0.0
-    return more.requests_per_second / fewer.requests_per_second
