@@ -19,7 +19,7 @@ from wasmtime import Engine, Store, WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime.component import Func, Linker
 
-from host.errors import GuestTimedOut, GuestWallClockExceeded
+from host.errors import GuestTimedOut, GuestTrapped, GuestWallClockExceeded
 from host.runtime.deadlines import SLICE_TICKS, CallClock
 from host.runtime.engine import TICK_SECONDS
 from host.runtime.fairness import LONG_AFTER_SECONDS, current_standing
@@ -53,6 +53,7 @@ class Instance:
         self.served = 0
         self.next_handle = 1
         self.broken = False
+        self.retired = False
         self._linker = linker
         self._wasi = WasiState()
         self._store = _sandboxed_store(engine, limits)
@@ -64,7 +65,15 @@ class Instance:
         self.reservation: Reservation | None = None  # its share of the project's memory budget
 
     def retire(self) -> None:
-        """Done with: give its memory back to the project's budget (its Store goes with it)."""
+        """Done with: free its Store now and give its memory back to the project's budget.
+
+        The Store (linear memory, tables, the guest's instances) is freed here, not when this
+        object goes: a traceback or a reference cycle may keep the object until the garbage
+        collector runs, but never the memory.
+        """
+        self.broken = self.retired = True
+        self._fetch = None
+        self._store.close()
         if self.reservation is not None:
             self.reservation.release()
 
@@ -99,6 +108,8 @@ class Instance:
         refused to lift (the guest then still waits for its post-return). A limit a WASI wait
         ran into is raised as what it is.
         """
+        if self.retired:
+            raise GuestTrapped("the instance was retired")
         clock = CallClock(self.limits.cpu_deadline_ms, self.limits.wall_clock_ms)
         self._store.set_epoch_deadline(clock.epoch_ticks())
         self._wasi.output, self._wasi.clock, self._wasi.failure = output, clock, None

@@ -67,9 +67,7 @@ class Lease:
             raise GuestBadResponse(f"the guest returned {error}") from None
         except (Trap, WasmtimeError) as error:
             error.__traceback__ = None  # its frames would hold this instance (see Instance)
-            if scope.failure is not None:
-                raise scope.failure from None
-            raise GuestTrapped(error_summary(error, limit=2000)) from None
+            raise _what_trapped(scope, error) from None
         return _response(result)
 
     def release(self) -> None:
@@ -142,11 +140,14 @@ class Sandbox:
     def check_starts(self, worker: CompiledWorker, limits: Limits | None = None) -> None:
         """Instantiate once under the limits (at deploy time); raise InvalidWorker if it fails."""
         output = GuestOutput("deploy-check", 16 * 1024)
+        instance = self._new_instance(worker, limits or self.limits)
         try:
-            self._new_instance(worker, limits or self.limits).start(NoRequest(), output)
+            instance.start(NoRequest(), output)
         except (Trap, WasmtimeError, GuestError) as error:
             detail = error_summary(error)
             raise InvalidWorker(f"the worker does not start in the sandbox: {detail}") from None
+        finally:
+            instance.retire()
 
     def _new_instance(self, worker: CompiledWorker, limits: Limits) -> Instance:
         """A fresh, not yet instantiated instance with `limits`."""
@@ -172,3 +173,11 @@ def _response(result: Any) -> WitResponse:
         return response_from_wit(result)
     except (AttributeError, TypeError) as error:
         raise GuestBadResponse(f"unexpected response value: {error}") from None
+
+
+def _what_trapped(scope: RequestScope, error: Exception) -> BaseException:
+    """What a trapped call raises: the failure a host function noted, taken out of the scope
+    (kept there, it would close a cycle through the raised error's traceback that keeps the
+    instance until a GC run), or GuestTrapped with the trap's message."""
+    failure, scope.failure = scope.failure, None
+    return failure or GuestTrapped(error_summary(error, limit=2000))

@@ -1,4 +1,5 @@
-"""Five fixes to wasmtime-py's component value conversion (wasmtime==50.0.1, pinned).
+"""Six fixes to wasmtime-py's component value conversion and host calls (wasmtime==50.0.1,
+pinned).
 
 1. Speed: wasmtime-py converts a `list<u8>` element by element in Python (~1.4 s per MB).
    The C API holds it as an array of 32-byte `wasmtime_component_val_t` cells (kind at
@@ -23,6 +24,12 @@
    the stock conversion lifts one by one in Python for seconds before anyone can look at its
    length. A list of anything but bytes longer than `MAX_LIFTED_ITEMS` is refused before any
    item is converted (`ListTooLong`); no value the world takes needs more.
+6. Memory: the stock trampoline turns a host function's error into a trap but keeps the error
+   in a local of its frame, which the error's traceback holds: a reference cycle that keeps
+   every frame below it, and so the request's instance and bodies, until a garbage-collector
+   run. The error is handed to wasmtime with no traceback or context, and nothing keeps it;
+   an error other than WasmtimeError becomes one (the stock one keeps it in a process-wide
+   global, which another thread's call could raise).
 """
 
 from __future__ import annotations
@@ -30,12 +37,12 @@ from __future__ import annotations
 import ctypes
 import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from wasmtime import WasmtimeError
+from wasmtime import StoreContext, WasmtimeError
 from wasmtime import _ffi as ffi
-from wasmtime.component import _enter, _func, _linker, _types
+from wasmtime.component import _func, _linker, _types
 
 _CELL = ctypes.sizeof(ffi.wasmtime_component_val_t)
 _PAYLOAD = ffi.wasmtime_component_val_t.of.offset
@@ -274,7 +281,26 @@ def _host_call(
                 message = "the guest declared a host function's result as another type"
                 raise WasmtimeError(message) from None
 
-    return _enter.catch_exceptions(context, run)
+    return _trap_on_error(context, run)
+
+
+def _trap_on_error(context: Any, run: Callable[[StoreContext], None]) -> int:
+    """Run a host function's body: 0, or the trap (a wasmtime error pointer) it failed with."""
+    store = StoreContext(context)
+    try:
+        run(store)
+    except BaseException as error:  # nothing may escape into wasmtime's C frames
+        return _handed_over(error)
+    finally:
+        store._invalidate()
+    return 0
+
+
+def _handed_over(error: BaseException) -> int:
+    """`error` as a wasmtime error pointer that wasmtime now owns, with no frame kept."""
+    trap = error if isinstance(error, WasmtimeError) else WasmtimeError(f"host error: {error!r}")
+    trap.__traceback__ = trap.__context__ = trap.__cause__ = None
+    return ctypes.cast(trap._consume(), ctypes.c_void_p).value or 0
 
 
 def install() -> None:

@@ -92,7 +92,6 @@ def test_host_functions_see_only_their_own_request(
     other = Scope()
     with pytest.raises(GuestTrapped, match=f"unknown body handle {handle}"):
         sandbox.fetch(worker, other, output, get(body=handle))
-    assert isinstance(other.failure, GuestTrapped)
 
 
 def test_host_failures_never_leak_into_other_requests(

@@ -83,6 +83,12 @@ MEMORY_BOMB = """
       i32.const 64"""
 """Grows memory until refused; answers with the number of 64 KiB pages it got as status."""
 
+FILL_64_MIB = """
+      (drop (memory.grow (i32.const 1024)))
+      (memory.fill (i32.const 65536) (i32.const 1) (i32.const 0x4000000))
+      i32.const 64"""
+"""Grows memory by 64 MiB and writes every byte of it (so it is resident), then answers 200."""
+
 TABLE_BOMB = """
       (block $done (loop $grow
         (br_if $done (i32.eq (table.grow $t (ref.null func) (i32.const 10000)) (i32.const -1)))
