@@ -2,10 +2,11 @@
 
 wasmtime runs a deserialized artifact as native code, so the disk cache is authenticated:
 beside each artifact (`SHA.cwasm`) lies its HMAC (`SHA.mac`, over the content hash and the
-artifact's bytes) under a secret the host keeps in its database. A file the host did not
-write is discarded, never loaded. Loading maps the file instead of reading it: the HMAC is
-computed over the mapping, then wasmtime maps the very file that was checked (through its
-open descriptor), so a restart loads a large component in a few tens of milliseconds.
+artifact's bytes) under a key derived from the secrets key file, which only hosts hold. A
+file the host did not write is discarded, never loaded. Loading maps the file instead of
+reading it: the HMAC is computed over the mapping, then wasmtime maps the very file that was
+checked (through its open descriptor), so a restart loads a large component in a few tens of
+milliseconds.
 Hosts sharing a PostgreSQL database also share their artifacts (`shared_artifacts`): a
 component compiled by one host is loaded by the others instead of compiled again.
 """

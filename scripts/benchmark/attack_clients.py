@@ -2,9 +2,10 @@
 client's measurements: one thread per client, each sending its attacks one after another
 (waiting for every answer, as a client does) until it is told to stop.
 
-A client refused with 503 and `Retry-After` (its project is at its share) waits
-`REFUSED_PAUSE_SECONDS` before asking again: the rows measure what hostile guests can take
-from others, not a flood of requests (rate limiting is out of scope).
+A client refused with 503 and `Retry-After` (its project is at its share), or given no
+answer, waits `REFUSED_PAUSE_SECONDS` before asking again: the rows measure what hostile guests
+can take from others, not a flood of requests (rate limiting is out of scope). The clients stop
+by themselves if the bench is gone.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from .client import host_header
 
 CLIENT_TIMEOUT_SECONDS = 120  # longer than a 30 s sleeper takes to answer
-REFUSED_PAUSE_SECONDS = 0.2
+REFUSED_PAUSE_SECONDS = 0.2  # also after no answer (a server gone is not hammered)
+PARENT_CHECK_SECONDS = 1.0
 JOIN_SECONDS = 1.0  # for all the clients together
 REPORT_TIMEOUT_SECONDS = 30
 NO_ANSWER = 0  # the status tallied when a request got no answer (timeout, reset)
@@ -97,7 +99,10 @@ def run_clients(
     ]
     for thread in threads:
         thread.start()
-    stop.wait()
+    parent = multiprocessing.parent_process()
+    while not stop.wait(PARENT_CHECK_SECONDS):
+        if parent is None or not parent.is_alive():  # the bench was killed: stop with it
+            stop.set()
     deadline = time.monotonic() + JOIN_SECONDS
     for thread in threads:
         # a client still waiting for a sleeper's answer is left (its thread is a daemon)
@@ -123,7 +128,7 @@ def _client(
             tallies[attack.name][status] += 1
         with sent.get_lock():
             sent.value += 1
-        if refused:
+        if refused or status == NO_ANSWER:
             time.sleep(REFUSED_PAUSE_SECONDS)
 
 
