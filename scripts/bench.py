@@ -70,9 +70,10 @@ def main() -> int:
             settings["one-shot samples"] = plan.repeats
         settings["attack rows"] = (
             f"{attack.DEFAULTS}; {plan.alone_seconds:g} s alone, {plan.attack_seconds:g} s under"
-            f" attack, {plan.sleepers_seconds:g} s among sleepers, RSS medians over the"
-            f" {plan.rss_first_requests:,} hostile requests after the first"
-            f" {plan.rss_first_requests:,} and the last of {plan.rss_requests:,}"
+            f" attack, {plan.sleepers_seconds:g} s among sleepers, RSS at rest"
+            f" ({plan.rss_readings} readings, median) over the {plan.rss_first_requests:,}"
+            f" hostile requests after the first {plan.rss_first_requests:,} and the last of"
+            f" {plan.rss_requests:,}"
         )
         rows = run(plan, args.workers, args.threads, args.attack_only)
     except (InstallError, ServerError, CommandFailed, WrkOutputError, answers.WrongAnswer) as error:

@@ -10,8 +10,9 @@ threads (the session's `--workers` is kept):
 - the same among 20 guests sleeping 30 s (requests to one hostile project) and 8 sleeping an
   hour (to another): a sleeper holds its thread until the 30 s wall-clock limit, gets its 504
   and asks again;
-- the server's RSS over a window of requests after the first ones of a fast hostile mix, and
-  over the last window, compared by medians.
+- the server's RSS at rest (the clients held back, nothing in flight) a few times over a window
+  of requests after the first ones of a fast hostile mix, and over the last window, compared by
+  medians (with the RSS while the requests ran besides).
 """
 
 from __future__ import annotations
@@ -128,19 +129,20 @@ def _latency(
 def _rss(session: Session, host: Server) -> Row:
     """The RSS row: after the first requests of the fast mix, after all of them."""
     plan = session.plan
-    window, total = plan.rss_first_requests, plan.rss_requests
+    window, total, readings = plan.rss_first_requests, plan.rss_requests, plan.rss_readings
     pid = host.process.pid
     say(
-        f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS sampled over requests"
-        f" {window:,}-{2 * window:,} and the last {window:,})"
+        f"{len(RSS_CLIENTS)} hostile clients until {total:,} requests (RSS at rest {readings}"
+        f" times over requests {window:,}-{2 * window:,} and over the last {window:,})"
     )
     with Hostile(host.port, RSS_CLIENTS) as hostile:
-        first = rss_window(hostile, window, 2 * window, pid, total)
-        last = rss_window(hostile, total - window, total, pid, total)
+        first = rss_window(hostile, window, 2 * window, pid, total, readings)
+        last = rss_window(hostile, total - window, total, pid, total, readings)
     ratio = last.median / first.median
     title = (
-        f"RSS of the server's processes, median over the last {window:,} of {total:,} hostile"
-        f" requests / over the {window:,} after the first {window:,} ({DEFAULTS})"
+        f"RSS of the server's processes at rest (nothing in flight), median over the last"
+        f" {window:,} of {total:,} hostile requests / over the {window:,} after the first"
+        f" {window:,} ({DEFAULTS})"
     )
     row = Row(RSS_KEY, title, "py", TIMES, ratio, [ratio])
     row.detail = f"{last.describe()} vs {first.describe()}; hostile: {describe(hostile.tallies)}"

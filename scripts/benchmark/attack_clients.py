@@ -16,6 +16,8 @@ import multiprocessing
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 from types import TracebackType
@@ -26,6 +28,7 @@ from .client import host_header
 CLIENT_TIMEOUT_SECONDS = 120  # longer than a 30 s sleeper takes to answer
 REFUSED_PAUSE_SECONDS = 0.2  # also after no answer (a server gone is not hammered)
 PARENT_CHECK_SECONDS = 1.0
+GATE_POLL_SECONDS = 0.05
 JOIN_SECONDS = 1.0  # for all the clients together
 REPORT_TIMEOUT_SECONDS = 30
 NO_ANSWER = 0  # the status tallied when a request got no answer (timeout, reset)
@@ -43,18 +46,64 @@ class Attack:
 Tallies = dict[str, dict[int, int]]
 
 
+class Gate:
+    """Lets the clients' requests through, or holds them back while the server is looked at
+    with nothing in flight; `busy` counts the requests let through and not answered yet."""
+
+    def __init__(self, context: Any) -> None:
+        self._open = context.Event()
+        self._open.set()
+        self._busy = context.Value("i", 0)
+
+    def enter(self, stop: Event) -> bool:
+        """Wait until the gate is open and count a request in; False once `stop` is set."""
+        while not stop.is_set():
+            self._count(1)  # counted before looking, so that `closed` waits for it
+            if self._open.is_set():
+                return True
+            self._count(-1)
+            self._open.wait(GATE_POLL_SECONDS)
+        return False
+
+    def leave(self) -> None:
+        """A request let through was answered (or failed)."""
+        self._count(-1)
+
+    @contextmanager
+    def closed(self, timeout: float) -> Iterator[None]:
+        """Inside: no request in flight, none sent (TimeoutError if one is not answered in
+        `timeout` seconds)."""
+        self._open.clear()
+        try:
+            deadline = time.monotonic() + timeout
+            while self._busy.value > 0:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"a hostile request took longer than {timeout:g} s")
+                time.sleep(GATE_POLL_SECONDS)
+            yield
+        finally:
+            self._open.set()
+
+    def _count(self, change: int) -> None:
+        """Add `change` to the requests in flight."""
+        with self._busy.get_lock():
+            self._busy.value += change
+
+
 class Hostile:
     """Hostile clients on `port`, one per cycle of attacks, from `with` until its end; `sent`
-    counts the answers they got so far, `tallies` (after the block) every status by attack."""
+    counts the answers they got so far, `tallies` (after the block) every status by attack,
+    and `paused(timeout)` holds them back for a while."""
 
     def __init__(self, port: int, cycles: list[list[Attack]]) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self._sent = context.Value("q", 0)
+        self._gate = Gate(context)
         self._results: Any = context.Queue()
         self._process = context.Process(
             target=run_clients,
-            args=(port, cycles, self._stop, self._sent, self._results),
+            args=(port, cycles, self._stop, self._sent, self._gate, self._results),
             daemon=True,
         )
         self.tallies: Tallies = {}
@@ -63,6 +112,11 @@ class Hostile:
     def sent(self) -> int:
         """Hostile requests answered (or failed) so far."""
         return int(self._sent.value)
+
+    def paused(self, timeout: float) -> AbstractContextManager[None]:
+        """Inside: no hostile request in flight, none sent (TimeoutError if one in flight is
+        not answered within `timeout` seconds)."""
+        return self._gate.closed(timeout)
 
     def __enter__(self) -> Hostile:
         self._process.start()
@@ -85,7 +139,7 @@ class Hostile:
 
 
 def run_clients(
-    port: int, cycles: list[list[Attack]], stop: Event, sent: Any, results: Any
+    port: int, cycles: list[list[Attack]], stop: Event, sent: Any, gate: Gate, results: Any
 ) -> None:
     """The client process: start every client, wait for `stop`, report the tallies."""
     tallies: dict[str, Counter[int]] = {}
@@ -94,7 +148,9 @@ def run_clients(
         for attack in cycle:
             tallies.setdefault(attack.name, Counter())
     threads = [
-        threading.Thread(target=_client, args=(port, cycle, stop, sent, tallies, lock), daemon=True)
+        threading.Thread(
+            target=_client, args=(port, cycle, stop, sent, gate, tallies, lock), daemon=True
+        )
         for cycle in cycles
     ]
     for thread in threads:
@@ -116,14 +172,18 @@ def _client(
     cycle: list[Attack],
     stop: Event,
     sent: Any,
+    gate: Gate,
     tallies: dict[str, Counter[int]],
     lock: threading.Lock,
 ) -> None:
-    """Send the cycle's attacks in turn until `stop` is set."""
+    """Send the cycle's attacks in turn, when the gate lets them, until `stop` is set."""
     for attack in itertools.cycle(cycle):
-        if stop.is_set():
+        if not gate.enter(stop):
             return
-        status, refused = _send(port, attack)
+        try:
+            status, refused = _send(port, attack)
+        finally:
+            gate.leave()
         with lock:
             tallies[attack.name][status] += 1
         with sent.get_lock():

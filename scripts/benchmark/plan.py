@@ -19,6 +19,7 @@ class Plan:
     sleepers_seconds: float = 45  # ... among sleepers: past their 30 s wall-clock cut
     rss_first_requests: int = 1_000  # hostile requests before the first RSS reading
     rss_requests: int = 100_000  # ... and before the last
+    rss_readings: int = 5  # readings at rest in each window
 
     @classmethod
     def full(cls) -> Plan:
@@ -37,4 +38,5 @@ class Plan:
             sleepers_seconds=4,
             rss_first_requests=200,
             rss_requests=800,
+            rss_readings=1,
         )
