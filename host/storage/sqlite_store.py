@@ -12,6 +12,7 @@ import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -20,6 +21,24 @@ from host.storage.store import CHUNK_SIZE, ValueGone, prefix_range
 
 TABLE = "kv"
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another one before giving up
+BLOBS_PER_CONNECTION = 10_000  # blobs a thread's connection opens before it is replaced
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that counts the blobs it opened.
+
+    CPython's sqlite3 keeps a weak reference to every blob a connection ever opened, dead or
+    alive, until the connection is closed (python/cpython#144424): streamed asset chunks would
+    grow a long-lived connection without bound, so a thread's connection is replaced after
+    `BLOBS_PER_CONNECTION` of them.
+    """
+
+    blobs_opened = 0
+
+    def blobopen(self, *args: Any, **kwargs: Any) -> sqlite3.Blob:
+        """The stock `blobopen`, counted."""
+        self.blobs_opened += 1
+        return super().blobopen(*args, **kwargs)
 
 
 class SqliteWrites:
@@ -74,19 +93,22 @@ class SqliteStore:
         finally:
             setup.close()  # threads open their own; none may outlive a fork
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> _Connection:
         """A new autocommit connection; transactions are opened explicitly."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, factory=_Connection
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        """This thread's connection."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        """This thread's connection: a new one after it opened `BLOBS_PER_CONNECTION` blobs
+        (outside a transaction; the old one closes once the last reader using it is done)."""
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is None or (conn.blobs_opened >= BLOBS_PER_CONNECTION and not conn.in_transaction):
             conn = self._local.conn = self._connect()
         return conn
 

@@ -1,7 +1,10 @@
 """Values read in chunks in each backend (SQLite: through read-only blob handles): ranges,
 boundaries, snapshots, and no transaction held between chunks."""
 
+import gc
 import random
+import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.storage.sqlite_store import SqliteStore
+from host.storage.sqlite_store import BLOBS_PER_CONNECTION, SqliteStore
 from host.storage.store import CHUNK_SIZE, Store, ValueGone, open_store
 from tests.conftest import BACKENDS
 
@@ -173,3 +176,31 @@ def test_a_value_deleted_while_read_is_an_error_not_other_bytes(
         writes.put("later", DATA[::-1])  # may take the deleted row's place
     with pytest.raises(ValueGone, match="deleted"):
         next(chunks)
+
+
+def test_sqlite_connections_keep_no_trace_of_every_chunk_ever_read(tmp_path: Path) -> None:
+    # CPython's sqlite3 keeps a weak reference to every blob a connection opened
+    # (python/cpython#144424): one per chunk read, on a thread's long-lived connection.
+    store = SqliteStore(tmp_path / "kv.db")
+    with store.atomic() as writes:
+        writes.put("ten", b"0123456789")
+    streaming = store.chunks("ten", chunk_size=1)  # a reader left on the first connection
+    assert streaming is not None and next(streaming) == b"0"
+    for _ in range(3 * BLOBS_PER_CONNECTION):
+        assert store.get_slice("ten", 3, 1) == b"3"
+    kept = max(_weak_references_kept(conn) for conn in _live_connections())
+    assert kept < 1.1 * BLOBS_PER_CONNECTION  # (and a few to cursors, pruned by CPython)
+    assert b"".join(streaming) == b"123456789"  # the replaced connection served it to the end
+    store.close()
+
+
+def _live_connections() -> list[sqlite3.Connection]:
+    """Every sqlite3 connection still in memory."""
+    gc.collect()
+    return [obj for obj in gc.get_objects() if isinstance(obj, sqlite3.Connection)]
+
+
+def _weak_references_kept(conn: sqlite3.Connection) -> int:
+    """How many weak references the connection's own lists hold."""
+    lists = [part for part in gc.get_referents(conn) if isinstance(part, list)]
+    return sum(isinstance(item, weakref.ref) for part in lists for item in part)
