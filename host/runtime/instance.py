@@ -20,6 +20,7 @@ from wasmtime import _ffi as ffi
 from wasmtime.component import Func, Linker
 
 from host.errors import GuestTimedOut, GuestTrapped, GuestWallClockExceeded
+from host.runtime import thread_stack
 from host.runtime.deadlines import SLICE_TICKS, CallClock
 from host.runtime.engine import TICK_SECONDS
 from host.runtime.fairness import LONG_AFTER_SECONDS, current_standing
@@ -118,6 +119,7 @@ class Instance:
                 yield
         except BaseException as error:
             self.broken = True
+            thread_stack.give_back_unused()  # what a guest that overflowed its stack touched
             if isinstance(error, WasmtimeError):
                 # wasmtime-py keeps the error in a local of the frame that raised it: with the
                 # traceback, a cycle that would keep this instance (and its memory) alive until

@@ -75,6 +75,11 @@ LOOP = "(loop $forever (br $forever)) i32.const 64"
 TRAP = "unreachable"
 """Traps at once."""
 
+RECURSE = """
+      (call 1 (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)
+              (local.get 5) (local.get 6) (local.get 7) (local.get 8))"""
+"""Calls itself (`fetch` is core function 1, after `realloc`) until the stack runs out."""
+
 MEMORY_BOMB = """
       (block $done (loop $grow
         (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))

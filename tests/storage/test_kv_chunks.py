@@ -178,6 +178,9 @@ def test_a_value_deleted_while_read_is_an_error_not_other_bytes(
         next(chunks)
 
 
+CURSORS_KEPT = 200  # CPython drops its references to dead cursors every 200 cursors
+
+
 def test_sqlite_connections_keep_no_trace_of_every_chunk_ever_read(tmp_path: Path) -> None:
     # CPython's sqlite3 keeps a weak reference to every blob a connection opened
     # (python/cpython#144424): one per chunk read, on a thread's long-lived connection.
@@ -189,7 +192,7 @@ def test_sqlite_connections_keep_no_trace_of_every_chunk_ever_read(tmp_path: Pat
     for _ in range(3 * BLOBS_PER_CONNECTION):
         assert store.get_slice("ten", 3, 1) == b"3"
     kept = max(_weak_references_kept(conn) for conn in _live_connections())
-    assert kept < 1.1 * BLOBS_PER_CONNECTION  # (and a few to cursors, pruned by CPython)
+    assert kept <= BLOBS_PER_CONNECTION + CURSORS_KEPT  # (and to cursors, pruned by CPython)
     assert b"".join(streaming) == b"123456789"  # the replaced connection served it to the end
     store.close()
 
