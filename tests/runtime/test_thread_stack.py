@@ -1,14 +1,13 @@
 """A thread's stack pages that a failed guest call touched are given back: a guest that
 overflows its stack does not leave half a megabyte resident in every request thread."""
 
-import json
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from wasmtime import Engine
+from wasmtime import Engine, Func, FuncType, Instance, Module, Store, Trap
 
 from host.errors import GuestTrapped
 from host.runtime import thread_stack
@@ -19,7 +18,41 @@ from tests.runtime import wat_guests
 from tests.runtime.conftest import Scope, compiled, get
 
 KIB = 1024
-NESTED = "[" * 20_000 + "]" * 20_000  # json parses nested lists by recursing in C
+DEPTH = 5000
+# `down(n)` adds n + (n-1) + ... + 0 on its way back up, after calling the host's `here` from
+# the bottom; `forever` recurses until wasmtime's stack limit (512 KiB) traps it.
+DEEP_WAT = """
+(module
+  (import "host" "here" (func $here))
+  (func $down (export "down") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (call $here) (i32.const 0))
+      (else (i32.add (local.get $n) (call $down (i32.sub (local.get $n) (i32.const 1)))))))
+  (func $forever (export "forever") (result i32)
+    (i32.add (i32.const 1) (call $forever))))
+"""
+T = TypeVar("T")
+
+pytestmark = pytest.mark.skipif(
+    thread_stack._libc is None or thread_stack.stack_pointer() is None,
+    reason="needs pthread_getattr_np and /proc/thread-self/syscall (Linux with glibc)",
+)
+
+
+class Deep:
+    """DEEP_WAT instantiated in a Store of its own, `here` calling `at_bottom`."""
+
+    def __init__(self, engine: Engine, at_bottom: Callable[[], None]) -> None:
+        self.store = Store(engine)
+        self.store.set_epoch_deadline(1_000_000)
+        here = Func(self.store, FuncType([], []), at_bottom)
+        exports = Instance(self.store, Module(engine, DEEP_WAT), [here]).exports(self.store)
+        self.down, self.forever = exports["down"], exports["forever"]
+
+    def overflow(self) -> None:
+        """Recurse until the stack runs out."""
+        with pytest.raises(Trap, match="call stack exhausted"):
+            self.forever(self.store)  # type: ignore[operator]
 
 
 def stack_resident() -> int:
@@ -38,52 +71,47 @@ def stack_resident() -> int:
     raise AssertionError("the thread's stack is not mapped")
 
 
-def in_new_thread(work: Callable[[], object]) -> object:
+def in_new_thread(work: Callable[[], T]) -> T:
     """What `work` returns when run in a thread of its own (whose stack nothing else used)."""
-    results: list[object] = []
+    results: list[T] = []
     thread = threading.Thread(target=lambda: results.append(work()))
     thread.start()
     thread.join()
     return results[0]
 
 
-def parse_deeply() -> None:
-    """Recurse in C through a deep part of the stack (RecursionError ends it)."""
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(100_000)
-    try:
-        json.loads(NESTED)
-    except RecursionError:
-        pass
-    finally:
-        sys.setrecursionlimit(limit)
+def test_the_pages_a_guest_touched_are_given_back(engine: Engine) -> None:
+    deep = Deep(engine, lambda: None)
 
-
-pytestmark = pytest.mark.skipif(thread_stack._libc is None, reason="needs glibc's calls")
-
-
-def test_pages_below_the_current_frame_are_given_back() -> None:
     def work() -> tuple[int, int, int]:
-        parse_deeply()
-        deep = stack_resident()
-        given = thread_stack.give_back_unused()
-        parse_deeply()  # the thread goes on using its stack as before
-        return deep, given, stack_resident() - deep
-
-    deep, given, regrown = in_new_thread(work)  # type: ignore[misc]
-    assert deep > 1024 * KIB and given > 1024 * KIB
-    assert abs(regrown) < 64 * KIB  # the pages given back came back zeroed, on demand
-
-
-def test_nothing_above_the_current_frame_is_touched() -> None:
-    def work() -> int:
-        parse_deeply()
+        before = stack_resident()
+        deep.overflow()
+        touched = stack_resident() - before
         thread_stack.give_back_unused()
-        return stack_resident()
+        kept = stack_resident() - before
+        deep.overflow()  # the thread goes on using its stack as before
+        return touched, kept, stack_resident() - before
 
-    resident = in_new_thread(work)
-    assert isinstance(resident, int)
-    assert resident < thread_stack.MARGIN + 64 * KIB  # the frames in use, and the margin
+    touched, kept, again = in_new_thread(work)
+    assert touched >= 500 * KIB and kept < 64 * KIB
+    assert again >= 500 * KIB  # (given back pages come back, zeroed, on demand)
+
+
+def test_the_frames_in_use_are_kept(engine: Engine) -> None:
+    given: list[int] = []
+
+    def at_bottom() -> None:
+        given.append(thread_stack.give_back_unused())
+
+    deep = Deep(engine, at_bottom)
+    total = in_new_thread(lambda: deep.down(deep.store, DEPTH))  # type: ignore[operator]
+    assert given[0] > 0  # below the host function's frame, 5,000 wasm frames down
+    assert total == DEPTH * (DEPTH + 1) // 2  # and every frame above it came back intact
+
+
+def test_nothing_is_given_back_on_the_main_thread() -> None:
+    assert threading.current_thread() is threading.main_thread()
+    assert thread_stack.give_back_unused() == 0
 
 
 def test_a_guest_that_overflowed_its_stack_leaves_no_pages_behind(
@@ -98,6 +126,6 @@ def test_a_guest_that_overflowed_its_stack_leaves_no_pages_behind(
             lease.fetch(scope, output, get())
         return str(trapped.value), stack_resident() - before
 
-    message, grown = in_new_thread(work)  # type: ignore[misc]
+    message, grown = in_new_thread(work)
     assert "call stack exhausted" in message  # it went 512 KiB deep (max_wasm_stack)
-    assert grown < 128 * KIB
+    assert grown < 64 * KIB
