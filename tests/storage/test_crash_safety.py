@@ -51,10 +51,12 @@ def bundle(rng: random.Random) -> Bundle:
     return Bundle(rng.choice(WORKERS), files, has_assets=True)
 
 
-def churn(settings: Settings, seed: int) -> None:
-    """Deploy and roll back forever (in a forked child, until it is killed)."""
+def churn(settings: Settings, seed: int, ready: int) -> None:
+    """Deploy and roll back forever (in a forked child, until it is killed); one byte to the
+    descriptor `ready` once started."""
     rng = random.Random(seed)
     services = Services.create(settings)
+    os.write(ready, b".")
     while True:
         kept = [v.version for v in list_versions(services.store, PROJECT)]
         if kept and rng.random() < 0.3:
@@ -64,15 +66,21 @@ def churn(settings: Settings, seed: int) -> None:
 
 
 def killed_at_random(settings: Settings, seed: int, wait: float) -> None:
-    """Fork a churning child and SIGKILL it after `wait` seconds."""
+    """Fork a churning child and SIGKILL it `wait` seconds after it started churning (however
+    long starting took on a busy machine)."""
+    started, ready = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns to pytest
         try:
-            churn(settings, seed)
+            os.close(started)
+            churn(settings, seed, ready)
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(1)
+    os.close(ready)
+    with os.fdopen(started, "rb") as pipe:
+        pipe.read(1)  # (nothing if the child failed to start: it is gone then)
     time.sleep(wait)
     os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
